@@ -1,0 +1,95 @@
+// Safetensors: a strict reader that maps a file with mmap and hands out zero-copy tensor views,
+// and the writers used by import (one tensor per blob) and by the model generator (many tensors
+// per file, streamed). Format: [u64 LE header length H][H bytes JSON][data].
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pictor::store {
+
+enum class DType { F64, F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, I16, I8, U64, U32, U16, U8, BOOL };
+
+// "F32", "BF16", "F8_E4M3", ...; parse throws Error(Corrupt, "unknown dtype \"X\"").
+std::string_view dtype_name(DType t);
+DType parse_dtype(std::string_view s);
+size_t dtype_size(DType t);
+
+struct TensorInfo {
+    std::string name;
+    DType dtype = DType::F32;
+    std::vector<int64_t> shape;
+    uint64_t begin = 0, end = 0;  // data_offsets, relative to the data section
+    int64_t numel() const;
+    uint64_t nbytes() const { return end - begin; }
+};
+
+// Header length is bounded (≤ 100 MiB and ≤ file size − 8); the JSON must parse, every entry
+// must have a known dtype, a shape of non-negative dims, offsets inside the file, byte count ==
+// numel × dtype size, no two tensors may overlap, and the data start must be 8-byte aligned
+// (with the reference writers' padding). Every violation is Error(Corrupt, "<file>: <why>").
+class SafetensorsFile {
+public:
+    static SafetensorsFile open(const std::filesystem::path& path);
+    // Parses only the header (for import planning and `show --verbose`), reading ≤ H+8 bytes.
+    static std::vector<TensorInfo> read_header(const std::filesystem::path& path,
+                                               std::map<std::string, std::string>* metadata = nullptr);
+
+    SafetensorsFile(SafetensorsFile&&) noexcept;
+    SafetensorsFile& operator=(SafetensorsFile&&) noexcept;
+    ~SafetensorsFile();
+
+    const std::filesystem::path& path() const;
+    const std::vector<TensorInfo>& tensors() const;  // sorted by name
+    const std::map<std::string, std::string>& metadata() const;  // __metadata__
+    const TensorInfo* find(std::string_view name) const;
+    // Zero-copy view of a tensor's bytes (valid while this object lives).
+    std::span<const std::byte> data(const TensorInfo& t) const;
+    uint64_t data_offset() const;  // absolute offset of the data section (8 + H)
+
+private:
+    struct Impl;
+    explicit SafetensorsFile(std::unique_ptr<Impl>);
+    std::unique_ptr<Impl> impl_;
+};
+
+// Header of a one-tensor blob as the reference importer writes it: {"<key>":{"dtype":..,
+// "shape":[..],"data_offsets":[0,n]}} padded with spaces to a multiple of 8, preceded by the
+// u64 length. Append the tensor bytes to get the whole blob.
+std::string single_tensor_header(std::string_view key, DType dtype, std::span<const int64_t> shape);
+
+// Header for several tensors in the given order, data laid out back to back, optional
+// __metadata__. Used for fp8 blobs (weight + scale) and generated model files.
+struct TensorDecl {
+    std::string name;
+    DType dtype;
+    std::vector<int64_t> shape;
+};
+std::string multi_tensor_header(std::span<const TensorDecl> tensors,
+                                const std::map<std::string, std::string>& metadata = {});
+
+// Streams a multi-tensor safetensors file: declare all tensors up front, then write each
+// tensor's bytes in declaration order (any number of chunks). finish() checks that every byte
+// was written, fsyncs and renames the temp file into place.
+class SafetensorsWriter {
+public:
+    SafetensorsWriter(const std::filesystem::path& path, std::vector<TensorDecl> tensors,
+                      std::map<std::string, std::string> metadata = {});
+    ~SafetensorsWriter();
+    void write(const void* data, size_t size);
+    void finish();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pictor::store

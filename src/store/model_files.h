@@ -1,0 +1,55 @@
+// The narrow view the models have of a model's files: JSON/text documents by relative path
+// ("transformer/config.json") and weights by component and tensor name, as zero-copy views into
+// mmapped safetensors. Two sources: a model in the store (one blob per tensor) and a diffusers
+// folder on disk (sharded safetensors). The models never learn which one they read.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/model_store.h"
+#include "store/safetensors.h"
+
+namespace pictor::store {
+
+struct WeightView {
+    DType dtype = DType::F32;
+    std::vector<int64_t> shape;
+    std::span<const std::byte> bytes;
+    // fp8 weights: float32 scale per output row ([shape[0]]); w = f8 * row_scale[row].
+    std::span<const std::byte> row_scale;
+    int64_t numel() const;
+    bool is_fp8() const { return dtype == DType::F8_E4M3; }
+};
+
+class ModelFiles {
+public:
+    virtual ~ModelFiles() = default;
+
+    // A JSON or text document by its path relative to the model root; nullopt when absent.
+    virtual std::optional<std::string> read_text(std::string_view relpath) const = 0;
+    // nullptr when the component has no tensor of that name.
+    virtual const WeightView* find(std::string_view component, std::string_view name) const = 0;
+    // Names of all tensors of a component, sorted.
+    virtual std::vector<std::string> names(std::string_view component) const = 0;
+
+    // Like find, but Error(Corrupt, "model is missing weight <component>/<name>").
+    const WeightView& get(std::string_view component, std::string_view name) const;
+    // Like read_text, but Error(Corrupt, "model is missing <relpath>").
+    std::string require_text(std::string_view relpath) const;
+
+    // A diffusers folder (model_index.json, text_encoder/, transformer/, vae/, ...).
+    static std::unique_ptr<ModelFiles> open_directory(const std::filesystem::path& dir);
+    // A model in the store: tensor layers "<component>/<name>" are opened lazily per component.
+    static std::unique_ptr<ModelFiles> open_store_model(const ModelStore& store, const ModelEntry& entry);
+};
+
+}  // namespace pictor::store

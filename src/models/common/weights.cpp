@@ -50,7 +50,7 @@ std::vector<float> weight_f32(const store::ModelFiles& files, std::string_view c
     if (t.scale.defined()) {
         // Dequantise fp8 rows: w = f8 * scale[row].
         int64_t rows = t.weight.dim(0), cols = t.weight.numel() / rows;
-        const float* s = t.scale.f32();
+        const float* s = t.scale.data<float>();
         for (int64_t r = 0; r < rows; ++r)
             for (int64_t c = 0; c < cols; ++c) out[size_t(r * cols + c)] *= s[r];
     }

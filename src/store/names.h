@@ -39,6 +39,16 @@ struct ModelName {
     // Case-insensitive equality of all four parts (scheme ignored), treating the two public
     // host spellings as equal.
     bool same_as(const ModelName& other) const;
+
+    // True when every part passes its character class and length (§3.2). A ModelName built by
+    // hand (not by parse) must pass this before it is turned into a path; the *_relpath
+    // functions check it and throw Error(InvalidArgument, "invalid model name: <full>").
+    bool valid() const;
 };
+
+// registry.ollama.ai or ollama.com, compared case-insensitively.
+bool is_public_host(std::string_view host);
+// ASCII case-insensitive equality (names are ASCII by construction).
+bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace pictor::store

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/blob_store.h"
@@ -20,7 +21,9 @@ struct ModelEntry {
     Manifest manifest;
     std::string digest_hex;    // SHA-256 of the manifest bytes (the model ID)
     uint64_t manifest_size = 0;
-    std::filesystem::file_time_type modified;
+    std::filesystem::file_time_type modified;  // of the named entry itself (link not followed)
+    std::filesystem::path path;  // the named manifest file (manifests-v2/... or manifests/...)
+    bool legacy = false;         // found under manifests/ rather than manifests-v2/
 };
 
 struct PruneReport {
@@ -53,6 +56,12 @@ public:
     // symlink, else hard link, else copy); removes legacy files of that name. Atomic: readers
     // see the old manifest or the new one. Replaces an existing name.
     std::string write_manifest(const ModelName& name, const Manifest& m);  // returns digest hex
+    // Same with exact bytes (pull stores the registry's bytes unchanged, so the ID matches).
+    // The bytes must parse as a manifest (Error Corrupt otherwise).
+    std::string write_manifest_bytes(const ModelName& name, std::string_view bytes);
+    // The verified raw manifest bytes of a name (push sends them unchanged).
+    // Error(NotFound, "model '<display>' not found") when missing.
+    std::string get_bytes(const ModelName& name) const;
     // Links dst to src's manifest blob. Error(NotFound, "model \"<src>\" not found").
     void copy(const ModelName& src, const ModelName& dst);
     // Removes the name, then every blob of it (manifest blob, config, layers) that no other

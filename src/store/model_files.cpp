@@ -170,7 +170,7 @@ private:
         return idx;
     }
 
-    const ModelStore& store_;
+    ModelStore store_;  // a copy: it is only the paths, and the files must not outlive it
     ModelEntry entry_;
     mutable std::mutex mu_;
     mutable std::map<std::string, TensorIndex, std::less<>> components_;

@@ -1,0 +1,48 @@
+// Qwen3 decoder used as a text encoder (transformers' Qwen3Model): token ids -> the hidden
+// state after a chosen number of decoder layers. Z-Image takes hidden_states[-2], the raw output
+// of layer N-2, so only the embedding and the first N-1 layers are loaded; the final norm and
+// the last layer are never read.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "engine/context.h"
+#include "models/qwen3/config.h"
+#include "store/model_files.h"
+
+namespace pictor::qwen3 {
+
+class TextEncoder {
+public:
+    // layers_needed < 0: num_hidden_layers - 1 (hidden_states[-2]). The ModelFiles object must
+    // outlive the encoder (weights are borrowed; matmul weights are packed lazily on first use).
+    static std::unique_ptr<TextEncoder> load(engine::Context& cx, const store::ModelFiles& files,
+                                             std::string_view component = "text_encoder", int layers_needed = -1);
+    ~TextEncoder();
+
+    const Config& config() const { return config_; }
+    int64_t hidden_size() const { return config_.hidden_size; }
+
+    // Hidden state after the loaded layers for the sequence `ids` (causal attention, positions
+    // 0..n-1): [ids.size(), hidden_size] row-major. An empty sequence gives an empty result.
+    std::vector<float> encode(std::span<const int32_t> ids);
+
+    // Frees the packed matmul weights; the next encode() packs them again.
+    void release_packed_weights();
+    size_t resident_bytes() const;
+
+private:
+    struct Layer;
+    TextEncoder(engine::Context& cx, Config config);
+
+    engine::Context& cx_;
+    Config config_;
+    engine::Tensor embed_tokens_;  // borrowed [vocab, hidden]
+    std::vector<std::unique_ptr<Layer>> layers_;
+};
+
+}  // namespace pictor::qwen3

@@ -1,0 +1,142 @@
+// Engine micro-benchmarks at the Z-Image shapes: Linear (DiT projections), fused attention
+// (30 heads x 128 at 512² and 1024² token counts) and NHWC 3x3 convolutions (VAE decoder).
+// Prints GFLOP/s (median of repeats) to compare with shared/spec/cpu-ceilings.md: bf16 peak
+// ~455 GFLOP/s at 2 threads, oneDNN matmul 400-428.
+//
+// Usage: engine_bench [--f32] [--threads N] [--quick] [--only linear|attention|conv]
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/attention.h"
+#include "engine/conv2d.h"
+#include "engine/linear.h"
+
+using namespace pictor::engine;
+
+namespace {
+
+std::vector<float> rnd(size_t n, float scale) {
+    std::mt19937 g(1);
+    std::uniform_real_distribution<float> d(-scale, scale);
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(g);
+    return v;
+}
+
+// Median seconds of `reps` runs after one warm-up (primitive creation, packing, page faults).
+double time_it(int reps, const std::function<void()>& fn) {
+    fn();
+    std::vector<double> t;
+    for (int i = 0; i < reps; ++i) {
+        auto a = std::chrono::steady_clock::now();
+        fn();
+        t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+}
+
+void report(const std::string& what, double flop, double sec) {
+    std::printf("%-48s %9.2f ms  %7.1f GFLOP/s\n", what.c_str(), sec * 1e3, flop / sec / 1e9);
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Precision prec = Precision::BF16;
+    int threads = 2;
+    bool quick = false;
+    std::string only;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--f32")) prec = Precision::F32;
+        else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--quick")) quick = true;
+        else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+    }
+    Context cx(prec, threads);
+    std::printf("precision %s, %d threads, kernels %s, matmul bf16 %s\n", prec == Precision::BF16 ? "bf16" : "f32",
+                cx.num_threads(), cx.isa() == Isa::Avx512 ? "avx512" : "avx2",
+                prec == Precision::F32 ? "n/a" : (cx.native_bf16() ? "native (oneDNN)" : "EMULATED (no AVX512-BF16: f32 gemm)"));
+    const int reps = quick ? 2 : 5;
+
+    auto want = [&](const char* section) { return only.empty() || only == section; };
+    // Linear at DiT shapes.
+    struct L { int64_t M, K, N; };
+    if (want("linear"))
+    for (L s : {L{288, 3840, 3840}, L{1056, 3840, 3840}, L{288, 3840, 10240}, L{1056, 3840, 10240},
+                L{288, 10240, 3840}, L{1056, 10240, 3840}}) {
+        auto w = rnd(size_t(s.N * s.K), 0.02f);
+        Tensor wt = Tensor::from_f32(w, {s.N, s.K}).to_f32();
+        Linear lin(cx, wt);
+        auto x = rnd(size_t(s.M * s.K), 1.0f);
+        std::vector<float> y(size_t(s.M * s.N));
+        double sec = time_it(reps, [&] { lin.forward(x.data(), s.M, y.data()); });
+        report("linear M=" + std::to_string(s.M) + " K=" + std::to_string(s.K) + " N=" + std::to_string(s.N),
+               2.0 * double(s.M) * double(s.K) * double(s.N), sec);
+    }
+    // fp8 weights (dequantised per call) at one shape, to see the overhead.
+    if (want("linear")) {
+        const int64_t M = 1056, K = 3840, N = 3840;
+        std::vector<uint8_t> w8(size_t(N * K));
+        std::mt19937 g(2);
+        for (auto& b : w8) b = uint8_t(g() & 0x77);  // finite codes
+        Tensor wt = Tensor::borrow(DType::F8_E4M3, {N, K}, std::as_bytes(std::span(w8)));
+        std::vector<float> sc(size_t(N), 0.01f);
+        Linear lin(cx, wt, {}, Tensor::from_f32(sc, {N}));
+        auto x = rnd(size_t(M * K), 1.0f);
+        std::vector<float> y(size_t(M * N));
+        double sec = time_it(reps, [&] { lin.forward(x.data(), M, y.data()); });
+        report("linear fp8+scale M=1056 K=3840 N=3840", 2.0 * M * K * N, sec);
+    }
+
+    // Attention: 30 heads x 128, full (DiT), S = 1056 and 4160.
+    if (want("attention"))
+    for (int64_t S : {int64_t(1056), int64_t(4160)}) {
+        const int64_t H = 30, D = 128;
+        auto q = rnd(size_t(S * H * D), 1.0f), k = rnd(size_t(S * H * D), 1.0f), v = rnd(size_t(S * H * D), 1.0f);
+        std::vector<float> o(q.size());
+        AttentionParams p;
+        p.S = p.Skv = S;
+        p.heads = H;
+        p.head_dim = D;
+        double sec = time_it(S > 2000 ? std::max(1, reps / 2) : reps, [&] { attention(cx, q.data(), k.data(), v.data(), o.data(), p); });
+        report("attention S=" + std::to_string(S) + " 30x128", 4.0 * double(S) * double(S) * double(D) * double(H), sec);
+    }
+    // VAE mid-block attention at 512² (S = 64² = 4096, 1 head of 512).
+    if (want("attention")) {
+        const int64_t S = 4096, D = 512;
+        auto q = rnd(size_t(S * D), 1.0f), k = rnd(size_t(S * D), 1.0f), v = rnd(size_t(S * D), 1.0f);
+        std::vector<float> o(q.size());
+        AttentionParams p;
+        p.S = p.Skv = S;
+        p.heads = 1;
+        p.head_dim = D;
+        double sec = time_it(std::max(1, reps / 2), [&] { attention(cx, q.data(), k.data(), v.data(), o.data(), p); });
+        report("attention S=4096 1x512 (VAE mid, 512^2)", 4.0 * double(S) * double(S) * double(D), sec);
+    }
+
+    // Conv 3x3 NHWC.
+    struct C { int64_t ic, oc, h, w; };
+    if (want("conv"))
+    for (C c : {C{512, 512, 64, 64}, C{128, 128, 512, 512}}) {
+        auto w = rnd(size_t(c.oc * c.ic * 9), 0.02f);
+        Conv2d conv(cx, Tensor::from_f32(w, {c.oc, c.ic, 3, 3}), Tensor::from_f32(rnd(size_t(c.oc), 0.1f), {c.oc}));
+        auto x = rnd(size_t(c.h * c.w * c.ic), 1.0f);
+        std::vector<float> y(size_t(c.h * c.w * c.oc));
+        double sec = time_it(c.h > 100 ? std::max(1, reps / 2) : reps, [&] { conv.forward(x.data(), 1, c.h, c.w, y.data()); });
+        report("conv3x3 " + std::to_string(c.ic) + "->" + std::to_string(c.oc) + " " + std::to_string(c.h) + "x" +
+                   std::to_string(c.w),
+               2.0 * double(c.h * c.w) * double(c.oc) * double(c.ic) * 9.0, sec);
+    }
+    return 0;
+}

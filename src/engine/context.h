@@ -1,0 +1,69 @@
+// Context: the execution settings every engine call needs — precision, thread count, which CPU
+// kernels to use, the oneDNN engine/stream, and grow-only scratch buffers — passed explicitly
+// instead of living in globals.
+//
+// One Context per inference thread: ops use its scratch buffers, so two threads must not run
+// ops on the same Context at the same time. Objects built on a Context (Linear, Conv2d) keep a
+// pointer to it: the Context must outlive them.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <array>
+#include <cstddef>
+
+#include "engine/tensor.h"
+
+namespace pictor::engine {
+
+// BF16: matmul/conv/attention inputs rounded to bf16, products accumulated in f32, f32 outputs.
+// F32: everything in f32 (verification mode). Activations are f32 in memory in both.
+enum class Precision { BF16, F32 };
+
+// Which hand-written kernels run. Avx512 requires AVX512F/BW/VL/DQ and AVX512-BF16.
+enum class Isa { Avx2, Avx512 };
+
+// Named scratch slots, so that buffers used by nested calls never alias.
+enum class Scratch : int { LinearSrc, LinearWeight, Attention, Norm, ConvSrc, Count };
+
+class Context {
+public:
+    // num_threads <= 0: PICTOR_NUM_THREADS if set, else the number of cores.
+    // PICTOR_ISA=avx2 forces the AVX2 kernels (and emulated bf16 matmul) on AVX-512 machines.
+    explicit Context(Precision precision, int num_threads = 0);
+    Context(const Context&) = delete;
+    Context& operator=(const Context&) = delete;
+
+    Precision precision() const { return precision_; }
+    Isa isa() const { return isa_; }
+    int num_threads() const { return num_threads_; }
+    void set_num_threads(int n);
+    // Selects the kernel set (tests compare both on AVX-512 machines). Throws Unsupported when
+    // asking for Avx512 on a CPU without it.
+    void set_isa(Isa isa);
+    // True when oneDNN computes bf16 x bf16 natively here (AVX512-BF16 CPUs). Otherwise BF16
+    // precision is emulated: inputs rounded to bf16 values and multiplied in f32 (same products,
+    // f32 accumulation), with weights kept as bf16/fp8 and expanded to a scratch buffer per call.
+    bool native_bf16() const { return native_bf16_; }
+
+    dnnl::engine& dnnl_engine() { return engine_; }
+    // Sets the calling thread's OpenMP thread count (oneDNN reads it) and returns the stream.
+    dnnl::stream& dnnl_stream();
+
+    // Grow-only scratch buffer of at least `bytes` (64-byte aligned). Contents are undefined.
+    void* scratch(Scratch slot, size_t bytes);
+
+private:
+    Precision precision_;
+    Isa isa_;
+    int num_threads_ = 1;
+    bool native_bf16_ = false;
+    dnnl::engine engine_;
+    dnnl::stream stream_;
+    std::array<AlignedBuffer, size_t(Scratch::Count)> scratch_;
+};
+
+// CPU feature check used by the dispatchers (honours PICTOR_ISA).
+Isa detect_isa();
+
+}  // namespace pictor::engine

@@ -1,0 +1,66 @@
+// Linear layer y[M, N] = x[M, K] · Wᵀ + b on f32 activations, backed by oneDNN matmul.
+//
+// Weights: W [N, K] (PyTorch order) of dtype F32, BF16, F16 or F8_E4M3; for fp8 an optional f32
+// (or any float dtype) per-row scale [N] dequantises w = fp8 * scale[row]. Bias [N] optional,
+// any float dtype. How the weight is held depends on the Context's precision:
+//   F32            -> converted to f32 and reordered once into oneDNN's packed layout.
+//   BF16 (native)  -> converted to bf16 and packed once, except fp8, which stays fp8 in memory
+//                     (about half the bytes) and is expanded to a reused bf16 scratch buffer
+//                     right before each matmul.
+//   BF16 (emulated, CPUs without AVX512-BF16) -> kept as bf16 (a borrowed bf16 weight is used in
+//                     place, no copy) or fp8, expanded to f32 scratch per call; x is rounded to
+//                     bf16 values. Same products as native bf16, f32 accumulation.
+// Primitives are created once per distinct M and cached.
+//
+// Not thread-safe; uses the Context's scratch. The Context must outlive the Linear.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "engine/context.h"
+#include "engine/tensor.h"
+
+namespace pictor::engine {
+
+struct LinearOptions {
+    // Defer conversion/packing to the first forward(). The weight (and scale) tensors are kept
+    // as views until then, so borrowed storage must stay alive. Combined with release(), this
+    // lets the text encoder hold only mmapped weights plus one layer's packed copy at a time.
+    bool lazy = false;
+};
+
+class Linear {
+public:
+    Linear();
+    // weight [N, K]; bias [N] or undefined Tensor(); scale [N] (fp8 weights only) or undefined.
+    Linear(Context& cx, Tensor weight, Tensor bias = {}, Tensor scale = {}, LinearOptions options = {});
+    ~Linear();
+    Linear(Linear&&) noexcept;
+    Linear& operator=(Linear&&) noexcept;
+
+    // y[M, N] = x[M, K] · Wᵀ + b. x and y contiguous, must not overlap. M = 0 is a no-op.
+    void forward(const float* x, int64_t M, float* y);
+
+    // Frees the prepared weight and cached primitives. A lazy Linear re-prepares from its
+    // source on the next forward(); a non-lazy one throws if used again.
+    void release();
+
+    int64_t in_features() const { return k_; }
+    int64_t out_features() const { return n_; }
+    // Bytes this object holds on the heap for the weight (packed or compact, owned), bias, scale.
+    size_t resident_bytes() const;
+
+private:
+    struct State;
+    void prepare();
+
+    Context* cx_ = nullptr;
+    int64_t n_ = 0, k_ = 0;
+    Tensor source_, source_scale_;  // kept for lazy preparation
+    bool lazy_ = false, released_ = false;
+    std::unique_ptr<State> st_;
+};
+
+}  // namespace pictor::engine

@@ -36,10 +36,14 @@ struct TensorInfo {
 // must have a known dtype, a shape of non-negative dims, offsets inside the file, byte count ==
 // numel × dtype size, no two tensors may overlap, and the data start must be 8-byte aligned
 // (with the reference writers' padding). Every violation is Error(Corrupt, "<file>: <why>").
+// Also rejected: duplicate names, an empty name, a NUL byte in the header, non-integer dims.
+// Gaps between tensors and trailing bytes are tolerated (harmless for reading). A missing file
+// is Error(NotFound); other OS failures are Error(Io).
 class SafetensorsFile {
 public:
     static SafetensorsFile open(const std::filesystem::path& path);
-    // Parses only the header (for import planning and `show --verbose`), reading ≤ H+8 bytes.
+    // Parses only the header (for import planning and `show --verbose`), reading ≤ H+8 bytes
+    // with pread; same checks as open(); result sorted by name.
     static std::vector<TensorInfo> read_header(const std::filesystem::path& path,
                                                std::map<std::string, std::string>* metadata = nullptr);
 
@@ -78,7 +82,9 @@ std::string multi_tensor_header(std::span<const TensorDecl> tensors,
 
 // Streams a multi-tensor safetensors file: declare all tensors up front, then write each
 // tensor's bytes in declaration order (any number of chunks). finish() checks that every byte
-// was written, fsyncs and renames the temp file into place.
+// was written, fsyncs and renames the temp file ("<path>.tmp-XXXXXXXX", same folder) into place.
+// Writing more bytes than declared, or finish() before all of them, is Error(Internal) naming
+// the file; a writer destroyed without finish() removes its temp file.
 class SafetensorsWriter {
 public:
     SafetensorsWriter(const std::filesystem::path& path, std::vector<TensorDecl> tensors,

@@ -34,7 +34,7 @@ struct CreateRequest {
     std::string quantize;                    // "" or "fp8"; anything else: InvalidArgument listing supported types
     std::map<std::string, std::string> parameters;  // Modelfile PARAMETERs (width, height, steps, guidance, seed, negative_prompt)
     std::optional<std::string> license;      // Modelfile LICENSE text
-    int threads = 0;                         // 0 = all cores
+    int threads = 0;                         // tensor workers; 0 = twice the cores (they also wait on fsync)
 };
 
 struct CreateResult {

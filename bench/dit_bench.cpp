@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -96,12 +97,17 @@ int main(int argc, char** argv) {
         const double flops = dit->forward_flops(h, w, cap_len);
         const int64_t n_img = (h / 2) * (w / 2);
         const int64_t tokens = (n_img + 31) / 32 * 32 + (cap_len + 31) / 32 * 32;
-        std::vector<double> times;
+        std::vector<double> times, cpu_times;
         for (int it = 0; it <= iters; ++it) {  // iteration 0 warms up (primitive creation, buffers)
             t0 = Clock::now();
+            const std::clock_t c0 = std::clock();
             auto out = dit->forward(latent, h, w, 0.5f, *cap);
             const double s = seconds_since(t0);
-            std::printf("  forward %d: %.3f s%s\n", it, s, it == 0 ? " (warm-up)" : "");
+            // Process CPU seconds over all threads: on a shared machine wall time alone overstates
+            // the cost when other processes take the cores.
+            const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
+            std::printf("  forward %d: %.3f s wall, %.3f s CPU (%.1f GFLOP per CPU-second)%s\n", it, s, cpu, flops / cpu / 1e9,
+                        it == 0 ? " (warm-up)" : "");
             if (it > 0) times.push_back(s);
         }
         std::sort(times.begin(), times.end());

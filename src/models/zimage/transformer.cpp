@@ -71,7 +71,7 @@ Transformer::Transformer(engine::Context& cx, const store::ModelFiles& files, Tr
     x_pad_token_ = models::weight_f32(files, kComponent, "x_pad_token", {1, D});
     cap_pad_token_ = models::weight_f32(files, kComponent, "cap_pad_token", {1, D});
 
-    // reserve(): the blocks hold Linears that the Context points into; never reallocate.
+    // Sized once: the block count is known, no need to move blocks around while loading.
     noise_refiner_.reserve(size_t(cfg_.n_refiner_layers));
     context_refiner_.reserve(size_t(cfg_.n_refiner_layers));
     layers_.reserve(size_t(cfg_.n_layers));

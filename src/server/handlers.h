@@ -1,0 +1,16 @@
+// Handler groups. Each group registers its routes on the router and keeps only a reference to
+// the shared context. Image generation (/api/generate, /v1/images/*, /api/ps) registers the
+// same way when the scheduler lands.
+#pragma once
+
+namespace pictor::server {
+
+class Router;
+struct ServerContext;
+
+void register_system_routes(Router& router, ServerContext& ctx);    // GET /, /api/version
+void register_model_routes(Router& router, ServerContext& ctx);     // tags, show, delete, copy
+void register_create_routes(Router& router, ServerContext& ctx);    // POST /api/create
+void register_transfer_routes(Router& router, ServerContext& ctx);  // pull, push
+
+}  // namespace pictor::server

@@ -1,0 +1,95 @@
+#include "server/server.h"
+
+#include "server/handlers.h"
+#include "server/http_errors.h"
+#include "util/error.h"
+
+namespace pictor::server {
+namespace {
+
+// Request bodies are small JSON documents; a cap keeps a hostile client from filling memory.
+constexpr size_t kMaxBody = 16u << 20;
+
+const char* reason(int status) {
+    switch (status) {
+        case 400: return "bad request";
+        case 404: return "404 page not found";
+        case 405: return "method not allowed";
+        case 413: return "request body too large";
+        case 414: return "request URI too long";
+        default: return "request failed";
+    }
+}
+
+}  // namespace
+
+Server::Server(ServerContext& ctx) : ctx_(ctx), requests_(ctx.log), router_(http_, ctx.log) {
+    http_.set_payload_max_length(kMaxBody);
+    http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
+        requests_.begin(req);
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { requests_.end(req, res); });
+    // Responses httplib produces itself (unknown route, oversize body) get the JSON error shape
+    // too; responses our handlers already filled are left alone.
+    http_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        if (res.body.empty()) set_error(res, res.status, reason(res.status));
+    });
+    http_.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        try {
+            if (ep) std::rethrow_exception(ep);
+            set_error(res, 500, "internal error");
+        } catch (...) {
+            respond_with_current_exception(res, &ctx_.log);
+        }
+    });
+
+    register_system_routes(router_, ctx_);
+    register_model_routes(router_, ctx_);
+    register_create_routes(router_, ctx_);
+    register_transfer_routes(router_, ctx_);
+}
+
+Server::~Server() {
+    stop();
+    if (thread_.joinable()) thread_.join();
+}
+
+int Server::bind() {
+    const HostPort& a = ctx_.settings.address;
+    const std::string host = a.bind_host();
+    if (a.port == 0) {
+        port_ = http_.bind_to_any_port(host);
+        if (port_ < 0) fail(ErrorKind::Unavailable, "listen tcp " + a.display() + ": cannot bind");
+    } else {
+        if (!http_.bind_to_port(host, a.port))
+            fail(ErrorKind::Unavailable, "listen tcp " + a.display() +
+                                             ": cannot bind (is another pictor or ollama server running?)");
+        port_ = a.port;
+    }
+    return port_;
+}
+
+void Server::run() {
+    if (port_ < 0) bind();
+    if (stop_requested_) return;
+    http_.listen_after_bind();
+}
+
+void Server::start() {
+    if (port_ < 0) bind();
+    thread_ = std::thread([this] {
+        run();
+        finished_ = true;
+    });
+    // Until listen_after_bind sets is_running, httplib's stop() is a no-op; wait for it so a
+    // prompt stop() cannot be lost. Connections made meanwhile queue on the bound socket.
+    while (!http_.is_running() && !stop_requested_ && !finished_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void Server::stop() {
+    stop_requested_ = true;
+    http_.stop();
+}
+
+}  // namespace pictor::server

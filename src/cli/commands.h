@@ -26,6 +26,9 @@ void add_show_command(CLI::App& app, CliContext& ctx);
 void add_rm_command(CLI::App& app, CliContext& ctx);
 void add_cp_command(CLI::App& app, CliContext& ctx);
 void add_transfer_commands(CLI::App& app, CliContext& ctx);  // pull, push
+void add_run_command(CLI::App& app, CliContext& ctx);        // generate; interactive without a prompt
+void add_ps_command(CLI::App& app, CliContext& ctx);
+void add_stop_command(CLI::App& app, CliContext& ctx);
 // `pictor --version`: the server's version when one answers, and the client's.
 int print_version(CliContext& ctx);
 

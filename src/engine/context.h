@@ -29,7 +29,8 @@ enum class Scratch : int { LinearSrc, LinearWeight, Attention, Norm, ConvSrc, Co
 class Context {
 public:
     // num_threads <= 0: PICTOR_NUM_THREADS if set, else the number of cores.
-    // PICTOR_ISA=avx2 forces the AVX2 kernels (and emulated bf16 matmul) on AVX-512 machines.
+    // PICTOR_ISA=avx512 enables the AVX-512 kernels and native bf16 matmul where the CPU has
+    // them (opt-in until verified on such a machine); the default is AVX2 with emulated bf16.
     explicit Context(Precision precision, int num_threads = 0);
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;

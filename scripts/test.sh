@@ -9,7 +9,7 @@ dir=build
 flags=(-DCMAKE_BUILD_TYPE=Release)
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
-  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICTOR_SANITIZE=ON)
+  flags=(-DCMAKE_BUILD_TYPE=Release -DPICTOR_SANITIZE=ON)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export PICTOR_SANITIZED=1   # lets the slowest numeric tests shrink their problem sizes

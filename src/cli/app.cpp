@@ -26,6 +26,7 @@ int run_app(int argc, char** argv) {
     add_rm_command(app, ctx);
     add_cp_command(app, ctx);
     add_transfer_commands(app, ctx);
+    add_runner_command(app, ctx);
     add_run_command(app, ctx);
     add_ps_command(app, ctx);
     add_stop_command(app, ctx);

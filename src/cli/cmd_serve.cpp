@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/signal_watcher.h"
 #include "server/context.h"
+#include "server/scheduler.h"
 #include "server/server.h"
 #include "server/startup.h"
 #include "server/version.h"
@@ -20,11 +21,17 @@ int serve(CliContext& ctx) {
     std::signal(SIGPIPE, SIG_IGN);
     server::Logger logger(ctx.err);
     server::ServerContext sctx(server::Settings::from_env(), logger);
+    // Declared before the server so that it outlives every request thread; its own threads
+    // block SIGINT/SIGTERM, so the order against the signal watcher does not matter.
+    server::Scheduler scheduler(sctx.store, logger, server::SchedulerOptions::from_env());
+    sctx.images = &scheduler;
     server::Server server(sctx);
     // Before any server thread exists, so that every thread inherits the blocked mask.
     SignalWatcher signals({SIGINT, SIGTERM}, [&](int sig) {
         logger.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
         server.stop();
+        // Requests waiting on runners would keep the server's threads busy for minutes.
+        scheduler.shutdown();
     });
     logger.info("models directory " + sctx.settings.models.string());
     server::prune_at_startup(sctx);

@@ -26,6 +26,7 @@ void add_show_command(CLI::App& app, CliContext& ctx);
 void add_rm_command(CLI::App& app, CliContext& ctx);
 void add_cp_command(CLI::App& app, CliContext& ctx);
 void add_transfer_commands(CLI::App& app, CliContext& ctx);  // pull, push
+void add_runner_command(CLI::App& app, CliContext& ctx);     // hidden: one per loaded model
 void add_run_command(CLI::App& app, CliContext& ctx);        // generate; interactive without a prompt
 void add_ps_command(CLI::App& app, CliContext& ctx);
 void add_stop_command(CLI::App& app, CliContext& ctx);

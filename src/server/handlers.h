@@ -12,5 +12,7 @@ void register_system_routes(Router& router, ServerContext& ctx);    // GET /, /a
 void register_model_routes(Router& router, ServerContext& ctx);     // tags, show, delete, copy
 void register_create_routes(Router& router, ServerContext& ctx);    // POST /api/create
 void register_transfer_routes(Router& router, ServerContext& ctx);  // pull, push
+void register_generate_routes(Router& router, ServerContext& ctx);  // POST /api/generate (images)
+void register_ps_routes(Router& router, ServerContext& ctx);        // GET /api/ps
 
 }  // namespace pictor::server

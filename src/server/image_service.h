@@ -54,8 +54,10 @@ public:
     virtual ~ImageService() = default;
 
     // Queues the request (FIFO per model), loads the model's runner if needed, generates and
-    // returns the PNG. `progress` is called from a worker thread; `cancelled` is polled often —
-    // when it returns true the request leaves the queue or its generation stops within a second.
+    // returns the PNG. `progress` and `cancelled` are called on the calling thread (never under
+    // a scheduler lock), so a handler may write to its connection from `progress`; `cancelled`
+    // is polled every 100 ms — when it returns true the request leaves the queue, or the runner
+    // is told to stop, and generate() throws Error(Cancelled, "request canceled") at once.
     // Errors (pictor::Error): NotFound "model '<name>' not found"; InvalidArgument "<name> does not
     // support image generation" and bad parameters; Unavailable when the queue is full; Cancelled;
     // Internal when the runner fails or dies ("runner for <name> exited unexpectedly: ...").

@@ -48,6 +48,8 @@ Server::Server(ServerContext& ctx) : ctx_(ctx), requests_(ctx.log), router_(http
     register_model_routes(router_, ctx_);
     register_create_routes(router_, ctx_);
     register_transfer_routes(router_, ctx_);
+    register_generate_routes(router_, ctx_);
+    register_ps_routes(router_, ctx_);
 }
 
 Server::~Server() {

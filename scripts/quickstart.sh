@@ -7,6 +7,6 @@ bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target pictor pictor-dev
 ./build/pictor create demo ../shared/testdata/zimage-dev/model
-./build/pictor-dev generate --model demo --prompt "a lighthouse on a cliff at dusk" \
-  --width 256 --height 256 --steps 8 --seed 42 -o demo.png
-echo "Image saved to: $(pwd)/demo.png"
+# `pictor run` starts `pictor serve` in the background when nothing answers on PICTOR_HOST
+# (default 127.0.0.1:11434), streams progress and prints "Image saved to: <path>".
+./build/pictor run demo "a lighthouse on a cliff at dusk" --width 256 --height 256 --seed 42 </dev/null

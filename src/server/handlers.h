@@ -14,5 +14,6 @@ void register_create_routes(Router& router, ServerContext& ctx);    // POST /api
 void register_transfer_routes(Router& router, ServerContext& ctx);  // pull, push
 void register_generate_routes(Router& router, ServerContext& ctx);  // POST /api/generate (images)
 void register_ps_routes(Router& router, ServerContext& ctx);        // GET /api/ps
+void register_openai_routes(Router& router, ServerContext& ctx);    // /v1/images/*, /v1/models
 
 }  // namespace pictor::server

@@ -50,6 +50,7 @@ Server::Server(ServerContext& ctx) : ctx_(ctx), requests_(ctx.log), router_(http
     register_transfer_routes(router_, ctx_);
     register_generate_routes(router_, ctx_);
     register_ps_routes(router_, ctx_);
+    register_openai_routes(router_, ctx_);
 }
 
 Server::~Server() {

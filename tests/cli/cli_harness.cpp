@@ -127,8 +127,13 @@ void Sandbox::stop_server() const {
     const std::string cmdline = slurp("/proc/" + std::to_string(pid) + "/cmdline");
     if (cmdline.find("pictor") == std::string::npos || cmdline.find("serve") == std::string::npos) return;
     if (kill(pid, SIGTERM) != 0) return;
-    for (int i = 0; i < 100 && port_open(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    // The server was started by a CLI process that has exited; init reaps it.
+    // Wait for the process itself to end, not just for its port to close: it logs its last lines
+    // after the listener is gone. The server was started by a CLI process that has exited, so
+    // init reaps it; a zombie's cmdline is empty.
+    for (int i = 0; i < 200; ++i) {
+        if (slurp("/proc/" + std::to_string(pid) + "/cmdline").empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
 }
 
 }  // namespace pictor::cli::test

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config git curl ca-certificates
+  build-essential cmake pkg-config git curl jq ca-certificates
   libdnnl-dev            # oneDNN 2.6: bf16 matmul and NHWC convolution
   libcpp-httplib-dev     # HTTP server and client
   nlohmann-json3-dev     # JSON

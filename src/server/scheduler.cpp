@@ -317,11 +317,16 @@ void Scheduler::worker_main(Slot& slot) {
         slot.queue.pop_front();
         job->state = Job::State::Running;
         slot.running = job;
+        // The request's keep-alive applies from the moment it runs: its waiter is woken before
+        // after_job() runs, and ps must already show the expiry the client asked for.
+        slot.keep_alive = job->req.keep_alive.value_or(options_.default_keep_alive);
         lock.unlock();
         run_job(slot, *job);
         lock.lock();
         slot.running.reset();
         after_job(slot, *job);
+        job->state = Job::State::Done;
+        job->cv.notify_all();
     }
     // Requests still queued when a slot is detached (only at shutdown) fail rather than hang.
     for (auto& job : slot.queue) {
@@ -542,12 +547,13 @@ void Scheduler::push_progress(Job& job, const ImageProgress& p) {
     job.cv.notify_all();
 }
 
+// Records the outcome; the worker loop marks the job Done and wakes its waiter only after the
+// slot's bookkeeping (running, keep-alive, expiry) is updated, so that a caller returning from
+// load()/generate() sees the slot idle and with the keep-alive it asked for.
 void Scheduler::finish(Job& job, std::exception_ptr error, std::optional<ImageResult> result) {
     std::lock_guard lock(mu_);
-    job.state = Job::State::Done;
     job.error = std::move(error);
     job.result = std::move(result);
-    job.cv.notify_all();
 }
 
 // ---- unloading ---------------------------------------------------------------------------------

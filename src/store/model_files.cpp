@@ -65,6 +65,14 @@ public:
         auto it = views_.find(std::string(name));
         return it == views_.end() ? nullptr : &it->second;
     }
+    void release_pages() const {
+        for (const auto& f : files_) f->release_pages();
+    }
+    bool release_pages(std::span<const std::byte> bytes) const {
+        for (const auto& f : files_)
+            if (f->release_pages(bytes) > 0) return true;
+        return false;
+    }
     std::vector<std::string> names() const {
         std::vector<std::string> out;
         out.reserve(views_.size());
@@ -115,6 +123,17 @@ public:
     std::vector<std::string> names(std::string_view component) const override {
         return component_index(component).names();
     }
+    void release_pages(std::string_view component) const override {
+        std::lock_guard lock(mu_);
+        // Only components opened so far: opening one just to drop its pages would be wasted work.
+        auto it = components_.find(component);
+        if (it != components_.end()) it->second.release_pages();
+    }
+    void release_pages(std::span<const std::byte> bytes) const override {
+        std::lock_guard lock(mu_);
+        for (const auto& [name, idx] : components_)
+            if (idx.release_pages(bytes)) return;
+    }
 
 private:
     const TensorIndex& component_index(std::string_view component) const {
@@ -151,6 +170,17 @@ public:
     }
     std::vector<std::string> names(std::string_view component) const override {
         return component_index(component).names();
+    }
+    void release_pages(std::string_view component) const override {
+        std::lock_guard lock(mu_);
+        // Only components opened so far: opening one just to drop its pages would be wasted work.
+        auto it = components_.find(component);
+        if (it != components_.end()) it->second.release_pages();
+    }
+    void release_pages(std::span<const std::byte> bytes) const override {
+        std::lock_guard lock(mu_);
+        for (const auto& [name, idx] : components_)
+            if (idx.release_pages(bytes)) return;
     }
 
 private:

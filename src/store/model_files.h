@@ -41,6 +41,19 @@ public:
     // Names of all tensors of a component, sorted.
     virtual std::vector<std::string> names(std::string_view component) const = 0;
 
+    // Weights are read-only file mappings, so every page a model has read stays in this
+    // process's RSS (as RssFile) until dropped: the whole text encoder (~8 GB) on top of the DiT
+    // (~12 GB) when both use their mmapped weights in place. These drop the process's pages
+    // (madvise MADV_DONTNEED) while every view stays valid: the next read faults the page back
+    // in from the page cache, cheaply unless memory pressure evicted it. Best effort, no errors.
+    //   release_pages(component): every file of that component opened so far.
+    //   release_pages(bytes): the pages of a range inside one of the mapped files (e.g. a
+    //     weight's bytes once a packed copy replaced it); a range that is not part of a mapping
+    //     held here (heap memory, another object's files) is left alone.
+    // The default does nothing, for ModelFiles that are not backed by mapped files.
+    virtual void release_pages(std::string_view component) const { (void)component; }
+    virtual void release_pages(std::span<const std::byte> bytes) const { (void)bytes; }
+
     // Like find, but Error(Corrupt, "model is missing weight <component>/<name>").
     const WeightView& get(std::string_view component, std::string_view name) const;
     // Like read_text, but Error(Corrupt, "model is missing <relpath>").

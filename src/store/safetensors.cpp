@@ -403,6 +403,25 @@ const TensorInfo* SafetensorsFile::find(std::string_view name) const {
     return it != ts.end() && it->name == name ? &*it : nullptr;
 }
 
+void SafetensorsFile::release_pages() const {
+    if (impl_->map.size() > 0) release_pages({impl_->map.data(), impl_->map.size()});
+}
+
+size_t SafetensorsFile::release_pages(std::span<const std::byte> bytes) const {
+    const auto base = reinterpret_cast<uintptr_t>(impl_->map.data());
+    const uintptr_t map_end = base + impl_->map.size();
+    auto first = reinterpret_cast<uintptr_t>(bytes.data());
+    uintptr_t last = first + bytes.size();
+    if (bytes.empty() || first < base || last > map_end) return 0;
+    // The mapping starts on a page boundary, so rounding down stays inside it; a partial page
+    // shared with a neighbouring tensor is dropped too, which only costs that tensor a re-fault.
+    static const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+    first &= ~(page - 1);
+    // Best effort: the only failures (EINVAL/EAGAIN) leave the pages resident, which is harmless.
+    if (::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) return 0;
+    return last - first;
+}
+
 std::span<const std::byte> SafetensorsFile::data(const TensorInfo& t) const {
     // Re-checked because a TensorInfo may come from another file or be edited by the caller.
     uint64_t data_size = impl_->map.size() - impl_->data_offset;

@@ -59,6 +59,15 @@ public:
     std::span<const std::byte> data(const TensorInfo& t) const;
     uint64_t data_offset() const;  // absolute offset of the data section (8 + H)
 
+    // Drops this process's resident pages of the mapping (madvise MADV_DONTNEED), so that they
+    // stop counting in its RSS; views stay valid and the next read faults the page back in from
+    // the page cache (or the disk when it was evicted). The mapping is read-only and file
+    // backed, so no data can be lost. The whole file, or the pages of `bytes` that lie inside
+    // this file's mapping (rounded outward to whole pages, clipped to the mapping); returns the
+    // number of bytes advised (0 when `bytes` is not inside this file).
+    void release_pages() const;
+    size_t release_pages(std::span<const std::byte> bytes) const;
+
 private:
     struct Impl;
     explicit SafetensorsFile(std::unique_ptr<Impl>);

@@ -2,8 +2,10 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <memory>
 
 #include "util/error.h"
@@ -82,6 +84,39 @@ std::string repair_utf8(std::string_view text) {
     return out;
 }
 
+namespace {
+
+struct CodePointRange {
+    char32_t first, last;
+};
+constexpr CodePointRange kUnicode9Assigned[] = {
+#include "models/qwen3/unicode9_assigned.inc"
+};
+
+bool assigned_in_unicode9(char32_t cp) {
+    const auto* end = std::end(kUnicode9Assigned);
+    const auto* it = std::upper_bound(std::begin(kUnicode9Assigned), end, cp,
+                                      [](char32_t c, const CodePointRange& r) { return c < r.first; });
+    return it != std::begin(kUnicode9Assigned) && cp <= (it - 1)->last;
+}
+
+// NFC with utf8proc's own (newer) Unicode tables.
+std::string nfc_utf8proc(std::string_view valid_utf8) {
+    if (valid_utf8.empty()) return {};
+    utf8proc_uint8_t* raw = nullptr;
+    // No UTF8PROC_NULLTERM: the length is explicit, so embedded NULs are ordinary characters.
+    const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(valid_utf8.data()),
+                                            static_cast<utf8proc_ssize_t>(valid_utf8.size()), &raw,
+                                            static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+    const std::unique_ptr<utf8proc_uint8_t, FreeDeleter> owned(raw);
+    if (n < 0) {
+        throw Error(ErrorKind::Internal, std::string("NFC normalisation failed: ") + utf8proc_errmsg(n));
+    }
+    return std::string(reinterpret_cast<const char*>(owned.get()), static_cast<size_t>(n));
+}
+
+}  // namespace
+
 std::string nfc(std::string_view valid_utf8) {
     // ASCII is always in NFC; most prompts are ASCII, so skip utf8proc for them.
     bool ascii = true;
@@ -93,16 +128,22 @@ std::string nfc(std::string_view valid_utf8) {
     }
     if (ascii) return std::string(valid_utf8);
 
-    utf8proc_uint8_t* raw = nullptr;
-    // No UTF8PROC_NULLTERM: the length is explicit, so embedded NULs are ordinary characters.
-    const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(valid_utf8.data()),
-                                            static_cast<utf8proc_ssize_t>(valid_utf8.size()), &raw,
-                                            static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
-    const std::unique_ptr<utf8proc_uint8_t, FreeDeleter> owned(raw);
-    if (n < 0) {
-        throw Error(ErrorKind::Internal, std::string("NFC normalisation failed: ") + utf8proc_errmsg(n));
+    // Unicode 9.0 semantics, as Hugging Face tokenizers has them: a code point 9.0 had not
+    // assigned is a starter that neither decomposes nor composes, and nothing reorders across
+    // a starter, so the text splits there into pieces normalised independently, with the
+    // code point itself kept as it is. utf8proc's newer tables then never see one of them.
+    std::string out;
+    out.reserve(valid_utf8.size());
+    size_t piece = 0, pos = 0;
+    while (pos < valid_utf8.size()) {
+        const size_t at = pos;
+        if (assigned_in_unicode9(next_code_point(valid_utf8, pos))) continue;
+        out += nfc_utf8proc(valid_utf8.substr(piece, at - piece));
+        out.append(valid_utf8.substr(at, pos - at));
+        piece = pos;
     }
-    return std::string(reinterpret_cast<const char*>(owned.get()), static_cast<size_t>(n));
+    out += nfc_utf8proc(valid_utf8.substr(piece));
+    return out;
 }
 
 char32_t next_code_point(std::string_view s, size_t& pos) {

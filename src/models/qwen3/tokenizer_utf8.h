@@ -13,9 +13,9 @@ namespace pictor::qwen3 {
 // and code points above U+10FFFF are ill-formed. Valid input is returned unchanged.
 std::string repair_utf8(std::string_view text);
 
-// Canonical composition (NFC) of valid UTF-8, via utf8proc. The Unicode version is utf8proc's,
-// which may be newer than the one Hugging Face tokenizers was built with (9.0): a few
-// compositions involving characters added since then differ.
+// Canonical composition (NFC) of valid UTF-8 with Unicode 9.0 semantics, as Hugging Face
+// tokenizers normalises: utf8proc (newer tables) on the pieces between code points that 9.0
+// had not assigned, which stay as they are (see unicode9_assigned.inc).
 std::string nfc(std::string_view valid_utf8);
 
 // Decodes the code point at `pos` of valid UTF-8 and advances `pos` past it.

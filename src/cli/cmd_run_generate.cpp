@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <optional>
 #include <ostream>
 
 #include "cli/cmd_run_stream.h"
@@ -15,12 +16,16 @@ namespace pictor::cli {
 namespace {
 
 // Runs `body` with Ctrl-C wired to cancellation and the progress display on stderr. The
-// watcher is built before the display's ticker thread, so that thread inherits the blocked
-// signals and a Ctrl-C can never take the default action (killing the process mid-draw).
+// watcher (ours, or the session's behind io.interrupts) is built before the display's ticker
+// thread, so that thread inherits the blocked signals and a Ctrl-C can never take the default
+// action (killing the process mid-draw).
 GenerateOutcome call_with_progress(const server::HostPort& host, const nlohmann::json& body, bool expect_image,
                                    const std::string& first_phase, RunStreams& io) {
     GenerateCall call(host);
-    SignalWatcher watcher({SIGINT, SIGTERM}, [&call](int) { call.cancel(); });
+    std::optional<SignalWatcher> watcher;
+    std::optional<InterruptRouter::Scope> routed;
+    if (io.interrupts) routed.emplace(*io.interrupts, [&call] { call.cancel(); });
+    else watcher.emplace(std::initializer_list<int>{SIGINT, SIGTERM}, [&call](int) { call.cancel(); });
     ProgressDisplay progress(io.err, io.term.stderr_tty);
     progress.phase(first_phase);
     try {

@@ -2,7 +2,7 @@
 // it: load the model (spinner "Loading model"), generate (spinner, then the step bar), save
 // the PNG (image_file.h), show it inline when stdout is a terminal that can, and print
 // "Image saved to: <path>". Ctrl-C (SIGINT) or SIGTERM closes the connection, so the server
-// cancels the work, and ends the call with Interrupted.
+// cancels the work, and ends the call with Interrupted (see RunStreams::interrupts).
 #pragma once
 
 #include <filesystem>
@@ -11,6 +11,7 @@
 
 #include "cli/cmd_run_options.h"
 #include "cli/inline_image.h"
+#include "cli/interrupt_router.h"
 #include "server/host.h"
 #include "util/error.h"
 
@@ -26,6 +27,9 @@ struct RunStreams {
     std::ostream& out;
     std::ostream& err;
     RunTerminal term;
+    // Null: each request watches SIGINT/SIGTERM itself (one-shot run). Set: the caller owns the
+    // signal watcher and routes interrupts here (interactive session).
+    InterruptRouter* interrupts = nullptr;
 };
 
 // Load-only request with the spinner. Error with the server's message on failure.

@@ -1,10 +1,13 @@
 #include "cli/cmd_run_interactive.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <ostream>
 
+#include "cli/interrupt_router.h"
 #include "cli/line_editor.h"
+#include "cli/signal_watcher.h"
 #include "util/error.h"
 
 namespace pictor::cli {
@@ -39,10 +42,8 @@ bool command(const std::string& line, ImageSettings& settings, RunStreams& io) {
     return true;
 }
 
-}  // namespace
-
-int run_interactive(const server::HostPort& host, const std::string& model, ImageSettings settings,
-                    const std::string& output, RunStreams& io) {
+int session(const server::HostPort& host, const std::string& model, ImageSettings settings,
+            const std::string& output, RunStreams& io, InterruptRouter& interrupts) {
     try {
         load_model(host, model, settings, io);
     } catch (const Interrupted&) {
@@ -53,6 +54,8 @@ int run_interactive(const server::HostPort& host, const std::string& model, Imag
 
     History history(default_history_file());
     LineEditor editor(STDIN_FILENO, STDOUT_FILENO, history);
+    // A Ctrl-C that came as a signal just before the prompt counts as one pressed at it.
+    editor.set_pending_interrupt([&interrupts] { return interrupts.take_pending(); });
     for (;;) {
         io.out << std::flush;
         const ReadResult r = editor.read_line(kPrompt, kPlaceholder);
@@ -80,6 +83,19 @@ int run_interactive(const server::HostPort& host, const std::string& model, Imag
         }
         io.out << std::endl;  // a blank line after each generation, as the reference does
     }
+}
+
+}  // namespace
+
+int run_interactive(const server::HostPort& host, const std::string& model, ImageSettings settings,
+                    const std::string& output, RunStreams& io) {
+    // One SIGINT watcher for the whole session (before any other thread starts): Ctrl-C
+    // cancels the request in flight, and otherwise never kills the session. SIGTERM keeps its
+    // default action; the server cancels the work of a client that went away.
+    InterruptRouter interrupts;
+    SignalWatcher watcher({SIGINT}, [&interrupts](int) { interrupts.fire(); });
+    RunStreams session_io{io.out, io.err, io.term, &interrupts};
+    return session(host, model, std::move(settings), output, session_io, interrupts);
 }
 
 }  // namespace pictor::cli

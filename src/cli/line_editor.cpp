@@ -295,6 +295,7 @@ ReadResult LineEditor::read_raw(const std::string& prompt, const std::string& pl
     bool pasting = false;
     auto redraw = [&](bool placeholder_on = true) { refresh(prompt, placeholder, buf, placeholder_on); };
     redraw();
+    if (pending_interrupt_ && pending_interrupt_()) return {ReadStatus::Interrupt, ""};
 
     for (;;) {
         const int c = read_byte(in_);

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,11 @@ public:
     // empty line or end of input (the cursor stays on the prompt line).
     ReadResult read_line(const std::string& prompt, const std::string& placeholder);
 
+    // Asked once the terminal is in raw mode: did a Ctrl-C arrive as a signal just before
+    // (while the terminal still turned the key into SIGINT)? If so, the read ends at once as
+    // an Interrupt on an empty line, so no key press is lost to the race.
+    void set_pending_interrupt(std::function<bool()> check) { pending_interrupt_ = std::move(check); }
+
 private:
     ReadResult read_plain(const std::string& prompt);
     ReadResult read_raw(const std::string& prompt, const std::string& placeholder);
@@ -78,6 +84,7 @@ private:
     void write(std::string_view s);
     int in_, out_;
     History& history_;
+    std::function<bool()> pending_interrupt_;
 };
 
 }  // namespace pictor::cli

@@ -20,6 +20,7 @@ using engine::LinearOptions;
 struct TextEncoder::Layer {
     std::vector<float> input_norm, post_attention_norm, q_norm, k_norm;
     Linear q, k, v, o, gate, up, down;
+    std::vector<std::span<const std::byte>> mapped;  // the matmul weights' bytes (and fp8 scales)
 };
 
 TextEncoder::TextEncoder(engine::Context& cx, Config config) : cx_(cx), config_(config) {}
@@ -33,6 +34,8 @@ std::unique_ptr<TextEncoder> TextEncoder::load(engine::Context& cx, const store:
         fail(ErrorKind::InvalidArgument, "text encoder has " + std::to_string(c.num_hidden_layers) + " layers, " +
                                              std::to_string(layers_needed) + " requested");
     std::unique_ptr<TextEncoder> te(new TextEncoder(cx, c));
+    te->files_ = &files;
+    te->component_ = std::string(component);
     const int64_t H = c.hidden_size, hd = c.head_dim, nq = c.num_attention_heads, nkv = c.num_key_value_heads,
                   I = c.intermediate_size;
     te->embed_tokens_ = models::weight_tensor(files, component, "model.embed_tokens.weight", {c.vocab_size, H}).weight;
@@ -40,13 +43,16 @@ std::unique_ptr<TextEncoder> TextEncoder::load(engine::Context& cx, const store:
     // Packing is lazy: loading costs nothing but mapping, and release_packed_weights() can drop
     // the packed copies once the prompt is encoded.
     LinearOptions lazy{.lazy = true};
+    std::unique_ptr<Layer> layer;
     auto linear = [&](const std::string& name, std::vector<int64_t> shape) {
         models::WeightTensors w = models::weight_tensor(files, component, name, shape);
+        for (const engine::Tensor* t : {&w.weight, &w.scale})
+            if (t->defined()) layer->mapped.emplace_back(t->bytes(), t->nbytes());
         return Linear(cx, w.weight, {}, w.scale, lazy);
     };
     for (int l = 0; l < layers_needed; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
-        auto layer = std::make_unique<Layer>();
+        layer = std::make_unique<Layer>();
         layer->input_norm = models::weight_f32(files, component, p + "input_layernorm.weight", {H});
         layer->post_attention_norm = models::weight_f32(files, component, p + "post_attention_layernorm.weight", {H});
         layer->q_norm = models::weight_f32(files, component, p + "self_attn.q_norm.weight", {hd});
@@ -128,7 +134,13 @@ std::vector<float> TextEncoder::encode(std::span<const int32_t> ids) {
         engine::swiglu(cx_, g.data(), I, u.data(), I, g.data(), I, L, I);
         ly.down.forward(g.data(), L, proj.data());
         engine::gated_add(cx_, h.data(), nullptr, proj.data(), L, H);
+        if (release_after_use_) {
+            for (Linear* lin : {&ly.q, &ly.k, &ly.v, &ly.o, &ly.gate, &ly.up, &ly.down}) lin->release();
+            for (const auto& bytes : ly.mapped) files_->release_pages(bytes);
+        }
     }
+    // The embedding rows read above (and the norm weights read at load).
+    if (release_after_use_) files_->release_pages(component_);
     return h;
 }
 

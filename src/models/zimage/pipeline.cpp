@@ -96,6 +96,11 @@ std::unique_ptr<Pipeline> Pipeline::load(std::unique_ptr<store::ModelFiles> file
     impl->text_encoder = qwen3::TextEncoder::load(impl->cx, f);
     impl->transformer = Transformer::load(impl->cx, f);
     impl->vae = VaeDecoder::load(impl->cx, f);
+    // Pages of the mapped weights read while loading (all of them where Linear packs a copy,
+    // i.e. native bf16 or f32) would otherwise stay in RSS next to the copies (issue 3).
+    // Weights used in place (emulated bf16, fp8) just fault back in on first use.
+    for (const char* component : {"text_encoder", "transformer", "vae"}) f.release_pages(component);
+    impl->text_encoder->set_release_after_use(options.release_text_encoder);
     if (impl->text_encoder->hidden_size() != impl->transformer->config().cap_feat_dim)
         fail(ErrorKind::Corrupt, "text encoder hidden size " + std::to_string(impl->text_encoder->hidden_size()) +
                                      " does not match the transformer's cap_feat_dim " +

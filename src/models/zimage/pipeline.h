@@ -62,7 +62,10 @@ struct PipelineOptions {
     engine::Precision precision = engine::Precision::BF16;
     int threads = 0;                  // 0 = PICTOR_NUM_THREADS or all cores
     std::filesystem::path dump_dir;   // when set, intermediates are written there as .npy
-    // Free the text encoder's packed weights after each encode (they are reloaded lazily).
+    // Free the text encoder's packed weights and drop its mapped weight pages from RSS layer by
+    // layer during each encode (qwen3::TextEncoder::set_release_after_use), so that it never
+    // sits next to the DiT's ~12 GB: peak RSS ≈ DiT + one text-encoder layer instead of both
+    // models. Costs re-faulting (and, where packed, repacking) ~8 GB per encode.
     bool release_text_encoder = true;
 };
 

@@ -15,7 +15,7 @@ int run_rm(CliContext& ctx, const std::vector<std::string>& names) {
     ApiClient client(server::host_from_env());
     ensure_server(client, ctx.err);
     for (const auto& name : names) {
-        // TODO(scheduler): unload a running instance first, as Ollama's rm does.
+        // The server unloads a loaded instance before it deletes.
         client.del("/api/delete", nlohmann::json{{"model", name}});
         ctx.out << "deleted '" << name << "'" << std::endl;
     }

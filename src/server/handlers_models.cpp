@@ -67,7 +67,15 @@ void remove(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
     ModelName name;
     if (!ModelName::try_parse(r.model, name))
         fail(ErrorKind::InvalidArgument, "name " + quote(r.model) + " is invalid");
-    // TODO(scheduler): unload a running instance first, as Ollama's rm does.
+    // A loaded instance goes first, as `ollama rm` does: requests in hand finish, then the
+    // runner exits (its mapped blobs stay valid until then, even once unlinked).
+    if (ctx.images) {
+        try {
+            ctx.images->unload(r.model);
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::NotFound) throw;  // not a model: the store says so below
+        }
+    }
     try {
         ctx.store.remove(name);
     } catch (const Error& e) {

@@ -238,6 +238,22 @@ TEST_F(GenerateApi, LoadOnlyAndUnload) {
     expect_error(post({{"model", "nope"}, {"keep_alive", 0}}), 404, "model 'nope' not found");
 }
 
+TEST_F(GenerateApi, DeletingALoadedModelUnloadsItFirst) {
+    start();
+    auto c = server_->client();
+    ASSERT_EQ(c.Post("/api/copy", json({{"source", "dev"}, {"destination", "doomed"}}).dump(), "application/json")->status, 200);
+    ASSERT_EQ(post({{"model", "doomed"}, {"prompt", ""}, {"keep_alive", -1}})->status, 200);
+    ASSERT_EQ(runner_pids().size(), 1u);
+    auto r = c.Delete("/api/delete", json({{"model", "doomed"}}).dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(json::parse(c.Get("/api/ps")->body)["models"].size(), 0u);
+    EXPECT_TRUE(eventually([] { return runner_pids().empty(); })) << "the runner exits";
+    // The other name for the same blobs is untouched and loads again.
+    EXPECT_EQ(post({{"model", "dev"}, {"prompt", "x"}, {"steps", 1}, {"stream", false}})->status, 200);
+    expect_error(post({{"model", "doomed"}, {"prompt", "x"}}), 404, "model 'doomed' not found");
+}
+
 TEST_F(GenerateApi, KeepAliveStringsAndNumbers) {
     start();
     ASSERT_EQ(post({{"model", "dev"}, {"prompt", ""}, {"keep_alive", "1h30m"}})->status, 200);

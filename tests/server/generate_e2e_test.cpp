@@ -2,6 +2,8 @@
 // in-process server whose runners are real `pictor runner` processes, and POST /api/generate.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include "image_fixture.h"
@@ -76,6 +78,50 @@ TEST_F(GenerateE2E, StreamingAndNonStreamingGiveTheSamePng) {
     ASSERT_EQ(r2->status, 200) << r2->body.substr(0, 500);
     const json j = json::parse(r2->body);
     EXPECT_EQ(image_bytes(j), png) << "same seed, byte-identical PNG";
+}
+
+// Acceptance: one seed, one picture, whichever way it is asked for — the native API, the
+// OpenAI API (its `seed` extension) and `pictor run` all reach the same runner and pipeline.
+TEST_F(GenerateE2E, SameSeedSameImageThroughNativeOpenAiAndCli) {
+    auto c = server_->client();
+    json native = kRequest;
+    native["stream"] = false;
+    auto r = c.Post("/api/generate", native.dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body.substr(0, 500);
+    const auto native_png = image_bytes(json::parse(r->body));
+    const DecodedPng want = decode_png(native_png.data(), native_png.size());
+
+    const json openai{{"model", "dev"}, {"prompt", kRequest["prompt"]}, {"size", "64x64"},
+                      {"steps", 2},     {"seed", 7},                    {"response_format", "b64_json"}};
+    r = c.Post("/v1/images/generations", openai.dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body.substr(0, 500);
+    const json data = json::parse(r->body).at("data").at(0);
+    EXPECT_EQ(data["seed"], 7);
+    const auto openai_bytes = base64_decode(data.at("b64_json").get<std::string>());
+    ASSERT_TRUE(openai_bytes);
+    const DecodedPng got_openai = decode_png(openai_bytes->data(), openai_bytes->size());
+    EXPECT_EQ(got_openai.width, 64);
+    EXPECT_TRUE(got_openai.rgb == want.rgb) << "OpenAI API: other pixels for the same seed";
+
+    const fs::path dir = make_temp_dir("pictor-e2e-cli");
+    const fs::path out = dir / "out.png";
+    const std::string cmd = "cd '" + dir.string() + "' && HOME='" + dir.string() + "' PICTOR_NOHISTORY=1 PICTOR_HOST=127.0.0.1:" +
+                            std::to_string(server_->port()) + " '" + pictor_binary().string() + "' run dev '" +
+                            kRequest["prompt"].get<std::string>() +
+                            "' --width 64 --height 64 --steps 2 --seed 7 -o out.png </dev/null >cli.log 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream log(dir / "cli.log");
+    const std::string cli_log((std::istreambuf_iterator<char>(log)), {});
+    ASSERT_EQ(rc, 0) << cli_log;
+    std::ifstream png_in(out, std::ios::binary);
+    const std::vector<uint8_t> cli_png((std::istreambuf_iterator<char>(png_in)), {});
+    ASSERT_FALSE(cli_png.empty()) << cli_log;
+    const DecodedPng got_cli = decode_png(cli_png.data(), cli_png.size());
+    EXPECT_TRUE(got_cli.rgb == want.rgb) << "CLI: other pixels for the same seed";
+    EXPECT_EQ(cli_png, native_png) << "the CLI saves the server's PNG as it came";
+    fs::remove_all(dir);
 }
 
 }  // namespace

@@ -1,0 +1,140 @@
+// Request bodies that never arrive whole: cut short (the client half-closes), trickling in
+// (slow loris), or headers that never end. The server never hands such a request to a handler,
+// never blocks other clients meanwhile, gives up on a stalled one after its read timeout, and
+// stays up. (httplib 0.11 reads the body before routing and, when that read fails, closes the
+// connection without a response; its ContentReader handlers cannot read multipart bodies with
+// the same code, so answering a 400 ourselves would cost the OpenAI edits route.)
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "server/server_fixture.h"
+
+namespace pictor::server::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class RawSocket {
+public:
+    explicit RawSocket(int port) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
+    }
+    ~RawSocket() { ::close(fd_); }
+    void send(const std::string& s) {
+        if (::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(s.size()))
+            throw std::runtime_error("send");
+    }
+    void shut_write() { ::shutdown(fd_, SHUT_WR); }
+    // Everything the server sends until it closes the connection or `limit` passes.
+    std::string read_all(std::chrono::milliseconds limit) {
+        std::string got;
+        const auto end = std::chrono::steady_clock::now() + limit;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+            if (left <= 0ms) break;
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, int(left.count())) <= 0) break;
+            char buf[4096];
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) {
+                closed_ = true;
+                break;
+            }
+            got.append(buf, size_t(n));
+        }
+        return got;
+    }
+    bool closed() const { return closed_; }
+
+private:
+    int fd_ = -1;
+    bool closed_ = false;
+};
+
+std::string post_head(size_t content_length, const std::string& path = "/api/show") {
+    return "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(content_length) + "\r\n\r\n";
+}
+
+class HostileBodies : public ::testing::Test {
+protected:
+    void SetUp() override {
+        models_ = make_temp_dir("pictor-hostile");
+        server_ = std::make_unique<TestServer>(models_);
+    }
+    void TearDown() override {
+        server_.reset();
+        fs::remove_all(models_);
+    }
+    // The server still answers, and quickly.
+    void expect_responsive() {
+        auto c = server_->client();
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = c.Get("/api/version");
+        ASSERT_TRUE(r) << "server did not answer";
+        EXPECT_EQ(r->status, 200);
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+    }
+    fs::path models_;
+    std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(HostileBodies, TruncatedBodyIsDroppedAtOnce) {
+    RawSocket s(server_->port());
+    s.send(post_head(200) + R"({"model":"dev","verbose":tr)");
+    s.shut_write();  // the client is done sending: the body can never be complete
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string got = s.read_all(10s);
+    EXPECT_TRUE(s.closed());
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s) << "no wait for bytes that cannot come";
+    EXPECT_EQ(got.find("HTTP/1.1 200"), std::string::npos) << "never treated as a request: " << got;
+    expect_responsive();
+}
+
+TEST_F(HostileBodies, TricklingBodyDoesNotBlockOthersAndTimesOut) {
+    RawSocket s(server_->port());
+    s.send(post_head(200) + R"({"model":)");
+    // Meanwhile everyone else is served.
+    expect_responsive();
+    expect_responsive();
+    // The stalled request is given up after the read timeout, not held forever.
+    const std::string got = s.read_all(15s);
+    EXPECT_TRUE(s.closed() || got.rfind("HTTP/1.1 400", 0) == 0) << got;
+    expect_responsive();
+}
+
+TEST_F(HostileBodies, HeadersThatNeverEndDoNotBlockOthers) {
+    RawSocket s(server_->port());
+    s.send("POST /api/show HTTP/1.1\r\nHost: localhost\r\nX-Slow: ");
+    expect_responsive();
+    s.read_all(15s);
+    EXPECT_TRUE(s.closed()) << "the server drops a connection whose headers never end";
+    expect_responsive();
+}
+
+TEST_F(HostileBodies, BodyLongerThanDeclaredIsNotMistakenForAnotherRequest) {
+    RawSocket s(server_->port());
+    const std::string body = R"({"model":"dev"})";
+    // Declares fewer bytes than sent: the rest is garbage for the next request on the connection.
+    s.send(post_head(body.size()) + body + "GARBAGE\r\n\r\n");
+    const std::string got = s.read_all(3s);
+    EXPECT_EQ(got.rfind("HTTP/1.1 404", 0), 0u) << got;  // the declared body: an unknown model
+    EXPECT_NE(got.find("model 'dev' not found"), std::string::npos) << got;
+    expect_responsive();
+}
+
+}  // namespace
+}  // namespace pictor::server::test

@@ -24,7 +24,7 @@ struct Shared {
     std::deque<GenerateCommand> pending;
     std::optional<uint64_t> current;
     bool input_closed = false;
-    std::atomic<bool> cancel{false};  // the pipeline polls it between steps
+    std::atomic<bool> cancel{false};  // the pipeline polls it between DiT blocks and VAE ResNets
 };
 
 void log(const std::string& msg) { std::cerr << "runner: " << msg << std::endl; }

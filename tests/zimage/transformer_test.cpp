@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
@@ -229,6 +230,27 @@ TEST(Transformer, OddSizesAndBufferReuse) {
     // Wrong sizes are the caller's error.
     EXPECT_THROW(dit->forward(small, 5, 12, 0.3f, *cap), Error);
     EXPECT_THROW(dit->forward(small, 10, 7, 0.3f, *cap), Error);
+}
+
+// A set cancel flag stops the forward before its next block; the model stays usable and a
+// later forward gives the same result as one that was never interrupted.
+TEST(Transformer, CancelStopsTheForwardAndLeavesTheModelUsable) {
+    Model m;
+    Context cx(Precision::F32, 2);
+    auto dit = Transformer::load(cx, *m.files);
+    const auto feats = load(kDev + "cases/d1/prompt_embeds.npy");
+    auto cap = dit->prepare_caption(feats, int64_t(feats.size()) / dit->config().cap_feat_dim);
+    std::vector<float> latent(16 * 8 * 8, 0.25f);
+    const auto before = dit->forward(latent, 8, 8, 0.5f, *cap);
+    std::atomic<bool> cancel{true};
+    try {
+        dit->forward(latent, 8, 8, 0.5f, *cap, &cancel);
+        ADD_FAILURE() << "a cancelled forward returned";
+    } catch (const pictor::Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
+    }
+    cancel = false;
+    EXPECT_EQ(dit->forward(latent, 8, 8, 0.5f, *cap, &cancel), before);
 }
 
 // fp8 weights (per-row scale), including the fused QKV / w1|w3 concatenation of scales, must

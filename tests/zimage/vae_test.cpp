@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -201,6 +202,25 @@ TEST(VaeDecoder, BuffersAreReusedAcrossShapes) {
     vae->decode(big, 12, 10, VaeTiling::Off);
     EXPECT_EQ(vae->decode(small, 4, 6, VaeTiling::Off), a);  // stale larger buffers do not leak in
     EXPECT_THROW(vae->decode(small, 5, 6), Error);             // wrong latent size
+}
+
+TEST(VaeDecoder, CancelStopsTheDecode) {
+    Model m;
+    Context cx(Precision::F32, 2);
+    auto vae = VaeDecoder::load(cx, *m.files);
+    const std::vector<float> z = random_latent(vae->config().latent_channels * 4 * 6, 3);
+    const std::vector<float> before = vae->decode(z, 4, 6, VaeTiling::Off);
+    std::atomic<bool> cancel{true};
+    for (VaeTiling t : {VaeTiling::Off, VaeTiling::On}) {
+        try {
+            vae->decode(z, 4, 6, t, &cancel);
+            ADD_FAILURE() << "a cancelled decode returned";
+        } catch (const pictor::Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
+        }
+    }
+    cancel = false;
+    EXPECT_EQ(vae->decode(z, 4, 6, VaeTiling::Off, &cancel), before);
 }
 
 // The tiled decode, written out exactly like diffusers' AutoencoderKL.tiled_decode (lists of

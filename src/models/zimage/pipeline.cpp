@@ -50,9 +50,7 @@ struct Pipeline::Impl {
 
 namespace {
 
-void check_cancel(const std::atomic<bool>* cancel) {
-    if (cancel && cancel->load(std::memory_order_relaxed)) fail(ErrorKind::Cancelled, "generation cancelled");
-}
+void check_cancel(const std::atomic<bool>* cancel) { models::throw_if_cancelled(cancel); }
 
 std::string step_name(size_t i, const char* what) {
     char buf[64];
@@ -176,12 +174,12 @@ GeneratedImage Pipeline::generate(const GenerateParams& params, const ProgressFn
     for (size_t i = 0; i < sched.steps(); ++i) {
         check_cancel(cancel);
         const float t_model = sched.t_model(i);
-        std::vector<float> pos = m.transformer->forward(latents, h, w, t_model, *caption);
+        std::vector<float> pos = m.transformer->forward(latents, h, w, t_model, *caption, cancel);
         check_finite(pos, "denoising step " + std::to_string(i + 1));
         m.dump(step_name(i, "t_model"), {1}, {t_model});
         m.dump(step_name(i, "model_out"), {C, h, w}, pos);
         if (use_cfg && cfg_applies_at(guidance, t_model, params.cfg_truncation)) {
-            std::vector<float> neg = m.transformer->forward(latents, h, w, t_model, *neg_caption);
+            std::vector<float> neg = m.transformer->forward(latents, h, w, t_model, *neg_caption, cancel);
             check_finite(neg, "denoising step " + std::to_string(i + 1));
             m.dump(step_name(i, "model_out_neg"), {C, h, w}, neg);
             cfg_combine(pos.data(), neg.data(), pred.data(), latent_n, guidance);
@@ -206,7 +204,7 @@ GeneratedImage Pipeline::generate(const GenerateParams& params, const ProgressFn
     std::vector<float> z(latent_n);
     for (size_t i = 0; i < latent_n; ++i) z[i] = latents[i] * inv_scale + shift;
     m.dump("vae_input.npy", latent_shape, z);
-    std::vector<float> decoded = m.vae->decode(z, h, w, params.tiling);
+    std::vector<float> decoded = m.vae->decode(z, h, w, params.tiling, cancel);
     check_finite(decoded, "VAE decoding");
     m.dump("decoded.npy", {1, 3, int64_t(height), int64_t(width)}, decoded);
 

@@ -3,7 +3,7 @@
 // flow-match Euler steps with the DiT (classifier-free guidance, truncation, renormalisation),
 // decode with the VAE, and encode a PNG that records how it was made.
 //
-// A library call with a progress callback and a cancellation flag checked between steps; the
+// A library call with a progress callback and a cancellation flag checked between blocks; the
 // runner process and `pictor-dev generate` both use it.
 #pragma once
 
@@ -80,7 +80,8 @@ public:
     const ModelDefaults& defaults() const { return defaults_; }
 
     // Throws Error(InvalidArgument) for invalid sizes/steps, Error(Cancelled) when *cancel
-    // becomes true (checked between phases and denoising steps), Error(Internal) when a step
+    // becomes true (checked between phases and before every DiT block and VAE ResNet, so a
+    // cancel lands within one block's time), Error(Internal) when a step
     // produces NaN/Inf.
     GeneratedImage generate(const GenerateParams& params, const ProgressFn& progress = {},
                             const std::atomic<bool>* cancel = nullptr);

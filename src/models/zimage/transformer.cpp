@@ -156,7 +156,7 @@ std::shared_ptr<const Transformer::Caption> Transformer::prepare_caption(std::sp
 }
 
 std::vector<float> Transformer::forward(std::span<const float> latent, int64_t h, int64_t w, float t_model,
-                                        const Caption& cap) {
+                                        const Caption& cap, models::CancelFlag cancel) {
     const int64_t C = cfg_.in_channels, p = cfg_.patch_size, D = cfg_.dim, P = cfg_.patch_features();
     if (cap.owner != this) fail(ErrorKind::InvalidArgument, "Transformer::forward: caption prepared by another model");
     if (h <= 0 || w <= 0 || h % p != 0 || w % p != 0)
@@ -192,13 +192,17 @@ std::vector<float> Transformer::forward(std::span<const float> latent, int64_t h
     for (int64_t i = n_img; i < n_pad; ++i) std::copy(x_pad_token_.begin(), x_pad_token_.end(), x + i * D);
 
     const float* rope = joint_rope(ht, wt, n_pad, cap.len_pad);
-    for (TransformerBlock& blk : noise_refiner_) blk.forward(x, n_pad, n_pad, rope, temb_.data(), ws_);
+    for (TransformerBlock& blk : noise_refiner_) {
+        models::throw_if_cancelled(cancel);
+        blk.forward(x, n_pad, n_pad, rope, temb_.data(), ws_);
+    }
 
     // Joint sequence [image (incl. pads), caption (incl. pads)].
     std::copy(cap.hidden.begin(), cap.hidden.end(), x + n_pad * D);
     for (size_t i = 0; i < layers_.size(); ++i) {
         // Only image rows feed the final layer, so the last block computes just those outputs.
         const int64_t n_out = i + 1 == layers_.size() ? n_img : N;
+        models::throw_if_cancelled(cancel);
         layers_[i].forward(x, N, n_out, rope, temb_.data(), ws_);
     }
 

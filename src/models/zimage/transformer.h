@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/context.h"
+#include "models/common/cancel.h"
 #include "models/zimage/rope_table.h"
 #include "models/zimage/transformer_block.h"
 #include "models/zimage/transformer_config.h"
@@ -40,8 +41,10 @@ public:
 
     // latent [in_channels, h, w] f32 (h, w multiples of the patch size); t_model = (1000 − t)/1000
     // as the pipeline passes it. Returns the raw model output [in_channels, h, w] (x0 − ε; the
-    // pipeline negates it). Error(InvalidArgument) on a bad size or a caption from another model.
-    std::vector<float> forward(std::span<const float> latent, int64_t h, int64_t w, float t_model, const Caption& cap);
+    // pipeline negates it). Error(InvalidArgument) on a bad size or a caption from another model;
+    // Error(Cancelled) when `cancel` is set (checked before every block).
+    std::vector<float> forward(std::span<const float> latent, int64_t h, int64_t w, float t_model, const Caption& cap,
+                               models::CancelFlag cancel = nullptr);
 
     // Heap bytes held: prepared weights, tables and the activation workspace.
     size_t resident_bytes() const;

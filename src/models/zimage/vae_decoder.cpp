@@ -89,7 +89,7 @@ struct VaeDecoder::Impl {
     }
 
     // One image, no tiling: z planar [latent, h, w] -> planar [out, h·f, w·f].
-    std::vector<float> decode_direct(std::span<const float> z, int64_t h, int64_t w) {
+    std::vector<float> decode_direct(std::span<const float> z, int64_t h, int64_t w, models::CancelFlag cancel) {
         engine::Context& c = *cx;
         const int64_t lc = cfg.latent_channels, hw = h * w;
         // Planar -> NHWC once; everything after runs in NHWC, which oneDNN convolves fastest.
@@ -98,13 +98,18 @@ struct VaeDecoder::Impl {
             for (int64_t p = 0; p < hw; ++p) z_nhwc[size_t(p * lc + ch)] = z[size_t(ch * hw + p)];
         const VaeBuffers buf = buffers(h, w);
         conv_in.forward(z_nhwc.data(), 1, h, w, buf.x);
+        models::throw_if_cancelled(cancel);
         mid_res0.forward(c, buf, h, w);
         if (mid_attn) mid_attn->forward(c, buf, hw);
         mid_res1.forward(c, buf, h, w);
         int64_t H = h, W = w;
         for (UpBlock& b : up) {
-            for (VaeResnet& r : b.resnets) r.forward(c, buf, H, W);
+            for (VaeResnet& r : b.resnets) {
+                models::throw_if_cancelled(cancel);
+                r.forward(c, buf, H, W);
+            }
             if (b.upsample) {
+                models::throw_if_cancelled(cancel);
                 b.upsample->forward(c, buf, H, W);
                 H *= 2;
                 W *= 2;
@@ -166,7 +171,8 @@ std::unique_ptr<VaeDecoder> VaeDecoder::load(engine::Context& cx, const store::M
     return std::unique_ptr<VaeDecoder>(new VaeDecoder(std::move(m)));
 }
 
-std::vector<float> VaeDecoder::decode(std::span<const float> z, int64_t h, int64_t w, VaeTiling tiling) {
+std::vector<float> VaeDecoder::decode(std::span<const float> z, int64_t h, int64_t w, VaeTiling tiling,
+                                      models::CancelFlag cancel) {
     Impl& m = *impl_;
     const VaeConfig& c = m.cfg;
     if (h <= 0 || w <= 0 || int64_t(z.size()) != c.latent_channels * h * w)
@@ -191,9 +197,11 @@ std::vector<float> VaeDecoder::decode(std::span<const float> z, int64_t h, int64
             while (tp.tile_latent > 16 && !fits(std::min(h, tp.tile_latent), std::min(w, tp.tile_latent)))
                 tp = VaeTileParams::for_tile_size((tp.row_limit + tp.blend) / 2, f);
     }
-    if (!tile || !tp.needs_tiling(h, w)) return m.decode_direct(z, h, w);
+    if (!tile || !tp.needs_tiling(h, w)) return m.decode_direct(z, h, w, cancel);
     return vae_tiled_decode(z, c.latent_channels, h, w, f, c.out_channels, tp,
-                            [&m](std::span<const float> zt, int64_t th, int64_t tw) { return m.decode_direct(zt, th, tw); });
+                            [&m, cancel](std::span<const float> zt, int64_t th, int64_t tw) {
+                                return m.decode_direct(zt, th, tw, cancel);
+                            });
 }
 
 size_t VaeDecoder::resident_bytes() const {

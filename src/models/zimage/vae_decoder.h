@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/context.h"
+#include "models/common/cancel.h"
 #include "store/model_files.h"
 
 namespace pictor::zimage {
@@ -37,8 +38,10 @@ public:
 
     // z: [latent_channels, h, w] = latents / scaling_factor + shift_factor (planar f32).
     // Returns the decoder output [out_channels, h·f, w·f] planar f32, before x/2 + 0.5.
-    // Auto tiles when the image is larger than 1024² or memory is short.
-    std::vector<float> decode(std::span<const float> z, int64_t h, int64_t w, VaeTiling tiling = VaeTiling::Auto);
+    // Auto tiles when the image is larger than 1024² or memory is short. Error(Cancelled) when
+    // `cancel` is set (checked before every ResNet and upsampler).
+    std::vector<float> decode(std::span<const float> z, int64_t h, int64_t w, VaeTiling tiling = VaeTiling::Auto,
+                              models::CancelFlag cancel = nullptr);
 
     size_t resident_bytes() const;
 

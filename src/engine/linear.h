@@ -8,8 +8,9 @@
 //                     (about half the bytes) and is expanded to a reused bf16 scratch buffer
 //                     right before each matmul.
 //   BF16 (emulated, CPUs without AVX512-BF16) -> kept as bf16 (a borrowed bf16 weight is used in
-//                     place, no copy) or fp8, expanded to f32 scratch per call; x is rounded to
-//                     bf16 values. Same products as native bf16, f32 accumulation.
+//                     place, no copy) or fp8 and multiplied by an AVX2 GEMM (gemm_avx2.h) that
+//                     expands small blocks of it to f32 while packing; x is rounded to bf16
+//                     values. Same products as native bf16, f32 accumulation.
 // Primitives are created once per distinct M and cached.
 //
 // Not thread-safe; uses the Context's scratch. The Context must outlive the Linear.
@@ -51,6 +52,9 @@ public:
     int64_t out_features() const { return n_; }
     // Bytes this object holds on the heap for the weight (packed or compact, owned), bias, scale.
     size_t resident_bytes() const;
+    // Bytes of Context scratch that forward() with M rows asks for (rounded/converted source
+    // plus expanded weight): this layer's share of the scratch high-water mark.
+    size_t scratch_bytes(int64_t M) const;
 
 private:
     struct State;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "util/error.h"
+#include "util/go_json.h"
 
 namespace pictor::create {
 
@@ -56,16 +57,20 @@ std::string quantization_label(const std::string& quantize, const fs::path& dir)
 
 std::string rewrite_model_index(const nlohmann::ordered_json& source, uint64_t parameter_count,
                                 const std::string& quantization) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    // The reference decodes the file into a Go map, edits it and writes it with
+    // json.MarshalIndent(m, "", "    "): keys sorted, Go's number and string encoding. Writing
+    // the same bytes gives the same blob digest as a reference import of the same folder.
+    nlohmann::json out = nlohmann::json::object();
     for (auto it = source.begin(); it != source.end(); ++it) {
         if (it.key() == "_diffusers_version") continue;
-        if (it.key() == "_class_name") out["architecture"] = it.value();
+        nlohmann::json value = nlohmann::json::parse(it.value().dump());
+        if (it.key() == "_class_name") out["architecture"] = std::move(value);
         else if (it.key() == "architecture" && source.contains("_class_name")) continue;  // _class_name wins
-        else if (it.key() != "parameter_count" && it.key() != "quantization") out[it.key()] = it.value();
+        else if (it.key() != "parameter_count" && it.key() != "quantization") out[it.key()] = std::move(value);
     }
-    out["parameter_count"] = parameter_count;
+    out["parameter_count"] = static_cast<int64_t>(parameter_count);
     out["quantization"] = quantization;
-    return out.dump(4);
+    return go_marshal_indent(out, "    ", {"parameter_count"});
 }
 
 }  // namespace pictor::create

@@ -4,72 +4,10 @@
 
 #include "store/digest.h"
 #include "util/error.h"
+#include "util/go_json.h"
 
 namespace pictor::store {
 namespace {
-
-// Appends s as a JSON string exactly as Go's encoding/json writes it (json.Marshal, HTML
-// escaping on), so that a manifest we write is byte-identical to the reference's and hashes to
-// the same model ID: short escapes for \" \\ \b \f \n \r \t, \u00xx (lowercase hex) for other
-// control bytes, \u003c \u003e \u0026 for < > &, \u2028 \u2029 for the JS line separators, and
-// \ufffd for each byte of invalid UTF-8.
-void append_go_string(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out += '"';
-    size_t i = 0;
-    while (i < s.size()) {
-        const auto b = static_cast<unsigned char>(s[i]);
-        if (b < 0x80) {
-            switch (b) {
-                case '"': out += "\\\""; break;
-                case '\\': out += "\\\\"; break;
-                case '\b': out += "\\b"; break;
-                case '\f': out += "\\f"; break;
-                case '\n': out += "\\n"; break;
-                case '\r': out += "\\r"; break;
-                case '\t': out += "\\t"; break;
-                default:
-                    if (b < 0x20 || b == '<' || b == '>' || b == '&') {
-                        out += "\\u00";
-                        out += kHex[b >> 4];
-                        out += kHex[b & 0xf];
-                    } else {
-                        out += static_cast<char>(b);
-                    }
-            }
-            ++i;
-            continue;
-        }
-        // Decode one UTF-8 sequence; anything malformed (overlong, surrogate, truncated, out of
-        // range) is one invalid byte, as in Go's utf8.DecodeRuneInString.
-        size_t len = 0;
-        uint32_t cp = 0;
-        if (b >= 0xc2 && b <= 0xdf) len = 2, cp = b & 0x1f;
-        else if (b >= 0xe0 && b <= 0xef) len = 3, cp = b & 0x0f;
-        else if (b >= 0xf0 && b <= 0xf4) len = 4, cp = b & 0x07;
-        bool ok = len != 0 && i + len <= s.size();
-        for (size_t k = 1; ok && k < len; ++k) {
-            const auto c = static_cast<unsigned char>(s[i + k]);
-            if ((c & 0xc0) != 0x80) ok = false;
-            cp = (cp << 6) | (c & 0x3f);
-        }
-        if (ok && ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-                   (cp >= 0xd800 && cp <= 0xdfff)))
-            ok = false;
-        if (!ok) {
-            out += "\\ufffd";
-            ++i;
-            continue;
-        }
-        if (cp == 0x2028 || cp == 0x2029) {
-            out += cp == 0x2028 ? "\\u2028" : "\\u2029";
-        } else {
-            out.append(s.substr(i, len));
-        }
-        i += len;
-    }
-    out += '"';
-}
 
 void append_layer(std::string& out, const Layer& l) {
     out += "{\"mediaType\":";

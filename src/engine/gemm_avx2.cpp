@@ -19,6 +19,9 @@ namespace {
 constexpr int64_t kMr = 6, kNr = 16;
 constexpr int64_t kKc = 256;  // depth per block: a 6 x kKc panel of x (6 KB) stays in L1
 constexpr int64_t kNc = 256;  // features per block: kKc x kNc f32 (256 KB) stays in L2
+// Row panels per inner block: the kernel runs down these with one 16 KB panel of W, which then
+// stays in L1, while their 6 x kKc panels of x (72 KB in all) stay in L2 beside W's block.
+constexpr int64_t kMcPanels = 12;
 
 // Round to the nearest bf16 value, ties to even (same bits as round_to_bf16's vector loop).
 inline float round_bf16(float v) {
@@ -242,10 +245,11 @@ void gemm_bf16w_avx2(int nt, const float* x, int64_t M, int64_t K, const Tensor&
                 for (int64_t jp = 0; jp < npanels; ++jp)
                     pack_b_panel(w, scale, K, jc + jp * kNr, std::min(kNr, nc - jp * kNr), pc, kc, bp + jp * kc * kNr, tmp);
                 const bool acc = pc > 0, last = pc + kc == K;
-                for (int64_t ip = 0; ip < mpanels; ++ip) {
-                    const float* ap = pack + ip * kMr * K + pc * kMr;
-                    const int64_t mr = std::min(kMr, M - ip * kMr);
-                    for (int64_t jp = 0; jp < npanels; ++jp) {
+                for (int64_t ic = 0; ic < mpanels; ic += kMcPanels)
+                for (int64_t jp = 0; jp < npanels; ++jp) {
+                    for (int64_t ip = ic; ip < std::min(mpanels, ic + kMcPanels); ++ip) {
+                        const float* ap = pack + ip * kMr * K + pc * kMr;
+                        const int64_t mr = std::min(kMr, M - ip * kMr);
                         const int64_t col = jc + jp * kNr, nr = std::min(kNr, nc - jp * kNr);
                         float* c = y + ip * kMr * N + col;
                         const float* bias_p = last && bias ? bias + col : nullptr;

@@ -1,9 +1,7 @@
 // POST /api/generate and GET /api/ps over HTTP, with fake-engine runners (image_fixture.h):
 // the NDJSON frames and the single-object answer, validation messages and their order,
 // load/unload requests, client disconnects, and runner deaths before and after the first frame.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -51,12 +49,7 @@ bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds lim
 class RawClient {
 public:
     RawClient(int port, const std::string& body) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<uint16_t>(port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
+        fd_ = connect_loopback(port);
         const std::string req = "POST /api/generate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
         if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) throw std::runtime_error("send");

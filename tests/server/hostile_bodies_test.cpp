@@ -4,9 +4,7 @@
 // stays up. (httplib 0.11 reads the body before routing and, when that read fails, closes the
 // connection without a response; its ContentReader handlers cannot read multipart bodies with
 // the same code, so answering a 400 ourselves would cost the OpenAI edits route.)
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,14 +22,7 @@ using namespace std::chrono_literals;
 
 class RawSocket {
 public:
-    explicit RawSocket(int port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<uint16_t>(port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
-    }
+    explicit RawSocket(int port) : fd_(connect_loopback(port)) {}
     ~RawSocket() { ::close(fd_); }
     void send(const std::string& s) {
         if (::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(s.size()))

@@ -1,5 +1,10 @@
 #include "server/server_fixture.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
 
@@ -7,6 +12,20 @@
 
 namespace pictor::server::test {
 namespace fs = std::filesystem;
+
+int connect_loopback(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) throw std::runtime_error("socket");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + " failed");
+    }
+    return fd;
+}
 
 fs::path make_temp_dir(const std::string& prefix) {
     std::string tmpl = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();

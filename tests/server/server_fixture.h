@@ -19,6 +19,8 @@
 namespace pictor::server::test {
 
 std::filesystem::path make_temp_dir(const std::string& prefix);
+// A TCP socket connected to 127.0.0.1:port (the caller closes it); throws when it cannot connect.
+int connect_loopback(int port);
 std::filesystem::path dev_model_dir();  // $PICTOR_SHARED_DIR/testdata/zimage-dev/model
 
 // A running server; destroying it stops it. The log goes to `log_text()` (read after stop()).

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <string>
 
@@ -71,4 +72,21 @@ TEST(TextEncoder, EmptySequenceAndBadIds) {
     EXPECT_TRUE(te->encode({}).empty());
     std::vector<int32_t> bad{1, 999999999};
     EXPECT_THROW(te->encode(bad), pictor::Error);
+}
+
+TEST(TextEncoder, CancelStopsTheEncodeAndLeavesTheEncoderUsable) {
+    auto files = pictor::store::ModelFiles::open_directory(kDev + "/model");
+    pictor::engine::Context cx(pictor::engine::Precision::F32);
+    auto te = pictor::qwen3::TextEncoder::load(cx, *files);
+    const std::vector<int32_t> ids{151644, 872, 198, 14990, 151645};
+    const std::vector<float> before = te->encode(ids);
+    std::atomic<bool> cancel{true};
+    try {
+        te->encode(ids, &cancel);
+        ADD_FAILURE() << "a cancelled encode returned";
+    } catch (const pictor::Error& e) {
+        EXPECT_EQ(e.kind(), pictor::ErrorKind::Cancelled);
+    }
+    cancel = false;
+    EXPECT_EQ(te->encode(ids, &cancel), before);
 }

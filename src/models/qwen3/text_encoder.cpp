@@ -69,7 +69,7 @@ std::unique_ptr<TextEncoder> TextEncoder::load(engine::Context& cx, const store:
     return te;
 }
 
-std::vector<float> TextEncoder::encode(std::span<const int32_t> ids) {
+std::vector<float> TextEncoder::encode(std::span<const int32_t> ids, models::CancelFlag cancel) {
     const Config& c = config_;
     const int64_t L = int64_t(ids.size()), H = c.hidden_size, hd = c.head_dim, nq = c.num_attention_heads,
                   nkv = c.num_key_value_heads, I = c.intermediate_size;
@@ -115,6 +115,7 @@ std::vector<float> TextEncoder::encode(std::span<const int32_t> ids) {
     ap.causal = true;
 
     for (auto& layer : layers_) {
+        models::throw_if_cancelled(cancel);
         Layer& ly = *layer;
         engine::rms_norm(cx_, h.data(), ly.input_norm.data(), a.data(), L, H, eps);
         ly.q.forward(a.data(), L, q.data());

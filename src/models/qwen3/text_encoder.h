@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/context.h"
+#include "models/common/cancel.h"
 #include "models/qwen3/config.h"
 #include "store/model_files.h"
 
@@ -30,7 +31,8 @@ public:
 
     // Hidden state after the loaded layers for the sequence `ids` (causal attention, positions
     // 0..n-1): [ids.size(), hidden_size] row-major. An empty sequence gives an empty result.
-    std::vector<float> encode(std::span<const int32_t> ids);
+    // Error(Cancelled) when `cancel` is set (checked before every layer).
+    std::vector<float> encode(std::span<const int32_t> ids, models::CancelFlag cancel = nullptr);
 
     // Frees the packed matmul weights; the next encode() packs them again.
     void release_packed_weights();

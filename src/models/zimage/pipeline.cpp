@@ -42,9 +42,9 @@ struct Pipeline::Impl {
     }
 
     // Prompt -> caption features [n, hidden] (hidden_states[-2] of the real tokens).
-    std::vector<float> encode_prompt(const std::string& prompt, std::vector<int32_t>& ids) {
+    std::vector<float> encode_prompt(const std::string& prompt, std::vector<int32_t>& ids, models::CancelFlag cancel) {
         ids = tokenizer->encode_chat(prompt);
-        return text_encoder->encode(ids);
+        return text_encoder->encode(ids, cancel);
     }
 };
 
@@ -144,13 +144,13 @@ GeneratedImage Pipeline::generate(const GenerateParams& params, const ProgressFn
     report(Phase::TextEncoding);
     check_cancel(cancel);
     std::vector<int32_t> ids, neg_ids;
-    std::vector<float> cap = m.encode_prompt(params.prompt, ids);
+    std::vector<float> cap = m.encode_prompt(params.prompt, ids, cancel);
     m.dump_ids("token_ids.npy", ids);
     m.dump("prompt_embeds.npy", {int64_t(ids.size()), m.text_encoder->hidden_size()}, cap);
     auto caption = m.transformer->prepare_caption(cap, int64_t(ids.size()));
     std::shared_ptr<const Transformer::Caption> neg_caption;
     if (use_cfg) {
-        std::vector<float> neg = m.encode_prompt(params.negative_prompt.value_or(""), neg_ids);
+        std::vector<float> neg = m.encode_prompt(params.negative_prompt.value_or(""), neg_ids, cancel);
         m.dump_ids("negative_token_ids.npy", neg_ids);
         m.dump("negative_prompt_embeds.npy", {int64_t(neg_ids.size()), m.text_encoder->hidden_size()}, neg);
         neg_caption = m.transformer->prepare_caption(neg, int64_t(neg_ids.size()));

@@ -80,8 +80,8 @@ public:
     const ModelDefaults& defaults() const { return defaults_; }
 
     // Throws Error(InvalidArgument) for invalid sizes/steps, Error(Cancelled) when *cancel
-    // becomes true (checked between phases and before every DiT block and VAE ResNet, so a
-    // cancel lands within one block's time), Error(Internal) when a step
+    // becomes true (checked between phases and before every text-encoder layer, DiT block and
+    // VAE ResNet, so a cancel lands within one block's time), Error(Internal) when a step
     // produces NaN/Inf.
     GeneratedImage generate(const GenerateParams& params, const ProgressFn& progress = {},
                             const std::atomic<bool>* cancel = nullptr);

@@ -34,7 +34,9 @@ class LinearP : public ::testing::TestWithParam<Precision> {};
 TEST_P(LinearP, AllWeightDtypesAgainstReference) {
     const Precision prec = GetParam();
     Context cx(prec);
-    std::vector<LinCase> cases = {{1, 16, 8}, {3, 17, 5}, {37, 64, 33}, {64, 256, 100}, {130, 96, 48}};
+    // The last three cross the AVX2 GEMM's depth and feature blocks (256 each): accumulation
+    // across depth blocks, ragged last blocks, K not a multiple of 8.
+    std::vector<LinCase> cases = {{1, 16, 8}, {3, 17, 5}, {37, 64, 33}, {64, 256, 100}, {130, 96, 48}, {13, 600, 70}, {7, 1037, 19}, {20, 520, 300}};
     if (sanitized()) cases.resize(3);
     for (auto [M, K, N] : cases) {
         for (DType dt : {DType::F32, DType::BF16, DType::F16, DType::F8_E4M3}) {

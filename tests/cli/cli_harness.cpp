@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -39,6 +40,13 @@ int free_port() {
 
 fs::path pictor_binary() { return fs::path(PICTOR_BINARY_DIR) / "pictor"; }
 fs::path dev_model_dir() { return fs::path(PICTOR_SHARED_DIR) / "testdata" / "zimage-dev" / "model"; }
+
+std::vector<std::string> sanitizer_env() {
+    std::vector<std::string> env;
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+        if (const char* v = std::getenv(name)) env.push_back(std::string(name) + "=" + v);
+    return env;
+}
 
 Sandbox::Sandbox() : root_(make_temp_dir("pictor-cli")), port_(free_port()) {
     fs::create_directories(home());
@@ -77,6 +85,7 @@ RunResult Sandbox::run(const std::vector<std::string>& args, const fs::path& cwd
     const std::string exe = pictor_binary().string();
     std::vector<std::string> env_s{"HOME=" + home().string(), "PICTOR_MODELS=" + models().string(),
                                    "PICTOR_HOST=127.0.0.1:" + std::to_string(port_), "PATH=/usr/bin:/bin"};
+    for (auto& e : sanitizer_env()) env_s.push_back(std::move(e));
     std::vector<char*> envp, argv;
     for (auto& e : env_s) envp.push_back(e.data());
     envp.push_back(nullptr);

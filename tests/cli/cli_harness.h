@@ -44,4 +44,9 @@ private:
 std::filesystem::path pictor_binary();
 std::filesystem::path dev_model_dir();
 
+// ASAN_OPTIONS, UBSAN_OPTIONS and LSAN_OPTIONS of this process as "NAME=value" entries, to add
+// to the environment of a child that gets an otherwise private one, so that a sanitized build's
+// children report errors where scripts/test.sh --sanitize looks for them.
+std::vector<std::string> sanitizer_env();
+
 }  // namespace pictor::cli::test

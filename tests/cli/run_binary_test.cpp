@@ -44,6 +44,7 @@ protected:
                                      "PICTOR_HOST=127.0.0.1:" + std::to_string(server_.port()),
                                      "PICTOR_MODELS=" + (dir_ / "models").string(), "TERM_PROGRAM=iTerm.app",
                                      "KITTY_WINDOW_ID=1"};
+        for (auto& e : sanitizer_env()) env.push_back(std::move(e));
         std::vector<std::string> args{pictor_binary().string()};
         args.insert(args.end(), cli_args.begin(), cli_args.end());
         std::vector<char*> argv, envp;
@@ -235,6 +236,7 @@ TEST_F(RunCommandTest, InteractiveSession) {
     std::vector<std::string> env{"HOME=" + (dir_ / "home").string(), "PATH=/usr/bin:/bin", "TERM=xterm",
                                  "PICTOR_HOST=127.0.0.1:" + std::to_string(server_.port()), "PICTOR_NOHISTORY=1",
                                  "KITTY_WINDOW_ID=1"};
+    for (auto& e : sanitizer_env()) env.push_back(std::move(e));
     std::vector<std::string> args{pictor_binary().string(), "run", "img"};
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(a.data());

@@ -36,6 +36,7 @@ void attention(Context& cx, const float* q, const float* k, const float* v, floa
     if (a.heads % a.kv_heads != 0) bad("heads must be a multiple of kv_heads");
     if (a.causal && a.Skv < a.S) bad("causal attention needs Skv >= S");
     if (a.S == 0) return;
+    cx.throw_if_cancelled();
     if (a.scale == 0.0f) a.scale = 1.0f / std::sqrt(float(a.head_dim));
     const int64_t D = a.head_dim;
     if (a.ldq == 0) a.ldq = a.heads * D;

@@ -84,6 +84,10 @@ dnnl::stream& Context::dnnl_stream() {
     return stream_;
 }
 
+void Context::throw_if_cancelled() const {
+    if (cancelled()) fail(ErrorKind::Cancelled, "generation cancelled");
+}
+
 void* Context::scratch(Scratch slot, size_t bytes) {
     AlignedBuffer& b = scratch_[size_t(slot)];
     b.ensure(bytes);

@@ -10,6 +10,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 
 #include "engine/tensor.h"
@@ -54,6 +55,16 @@ public:
     // Grow-only scratch buffer of at least `bytes` (64-byte aligned). Contents are undefined.
     void* scratch(Scratch slot, size_t bytes);
 
+    // Cooperative cancellation of long ops: while a flag is set here, Linear and attention
+    // check it when they start, and the hand-written GEMM between its blocks (its threads skip
+    // the rest of the work, then the op throws), so a cancel lands within milliseconds even in
+    // the middle of a 100-GFLOP matmul. Error(Cancelled) is thrown by the op; its output is
+    // undefined then. Null (the default) = never cancelled.
+    void set_cancel_flag(const std::atomic<bool>* flag) { cancel_ = flag; }
+    const std::atomic<bool>* cancel_flag() const { return cancel_; }
+    bool cancelled() const { return cancel_ && cancel_->load(std::memory_order_relaxed); }
+    void throw_if_cancelled() const;
+
 private:
     Precision precision_;
     Isa isa_;
@@ -62,6 +73,7 @@ private:
     dnnl::engine engine_;
     dnnl::stream stream_;
     std::array<AlignedBuffer, size_t(Scratch::Count)> scratch_;
+    const std::atomic<bool>* cancel_ = nullptr;
 };
 
 // CPU feature check used by the dispatchers (honours PICTOR_ISA).

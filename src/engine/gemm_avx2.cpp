@@ -221,7 +221,8 @@ size_t gemm_bf16w_pack_bytes(int64_t M, int64_t K) { return size_t((M + kMr - 1)
 size_t gemm_bf16w_block_bytes() { return size_t(kBlockFloats) * 4; }
 
 void gemm_bf16w_avx2(int nt, const float* x, int64_t M, int64_t K, const Tensor& w, const float* scale,
-                     const float* bias, float* y, int64_t N, float* pack, float* blocks) {
+                     const float* bias, float* y, int64_t N, float* pack, float* blocks,
+                     const std::atomic<bool>* cancel) {
     const int64_t mpanels = (M + kMr - 1) / kMr;
     const int64_t units = (N + kNr - 1) / kNr;
     // Enough work per thread to pay for the region (~a 6x16x256 tile each at least).
@@ -239,6 +240,8 @@ void gemm_bf16w_avx2(int nt, const float* x, int64_t M, int64_t K, const Tensor&
         float* tmp = bp + kKc * kNc;
         alignas(32) float edge[kMr * kNr];
         for (int64_t jc = n0; jc < n1; jc += kNc) {
+            // A 256-feature block is a few milliseconds at most: the latency of a cancel.
+            if (cancel && cancel->load(std::memory_order_relaxed)) break;
             const int64_t nc = std::min(kNc, n1 - jc), npanels = (nc + kNr - 1) / kNr;
             for (int64_t pc = 0; pc < K; pc += kKc) {
                 const int64_t kc = std::min(kKc, K - pc);

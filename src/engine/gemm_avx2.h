@@ -10,6 +10,7 @@
 // bf16 fits in f32), then + bias: the result does not depend on the thread count.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -23,7 +24,10 @@ size_t gemm_bf16w_block_bytes();
 
 // One parallel region over nt threads. w: [N, K] BF16 or F8_E4M3; scale [N] for fp8 or null;
 // bias [N] or null. pack: gemm_bf16w_pack_bytes(M, K) bytes; blocks: nt * gemm_bf16w_block_bytes().
+// When `cancel` becomes true the threads skip their remaining blocks (y is then incomplete; the
+// caller checks the flag and throws).
 void gemm_bf16w_avx2(int nt, const float* x, int64_t M, int64_t K, const Tensor& w, const float* scale,
-                     const float* bias, float* y, int64_t N, float* pack, float* blocks);
+                     const float* bias, float* y, int64_t N, float* pack, float* blocks,
+                     const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace pictor::engine::detail

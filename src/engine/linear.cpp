@@ -180,6 +180,7 @@ void Linear::forward(const float* x, int64_t M, float* y) {
     if (!st_) fail(ErrorKind::Internal, "Linear: forward on an empty Linear");
     if (M < 0) fail(ErrorKind::InvalidArgument, "Linear: negative M");
     if (M == 0) return;
+    cx_->throw_if_cancelled();
     if (released_) {
         if (!lazy_) fail(ErrorKind::Internal, "Linear: forward after release()");
         prepare();
@@ -199,7 +200,8 @@ void Linear::forward(const float* x, int64_t M, float* y) {
         auto* pack = static_cast<float*>(cx.scratch(Scratch::LinearSrc, detail::gemm_bf16w_pack_bytes(M, k_)));
         auto* blocks = static_cast<float*>(cx.scratch(Scratch::LinearWeight, detail::gemm_bf16w_block_bytes() * size_t(nt)));
         detail::gemm_bf16w_avx2(nt, x, M, k_, s.compact, s.scale.empty() ? nullptr : s.scale.data(),
-                                s.bias.empty() ? nullptr : s.bias.data(), y, n_, pack, blocks);
+                                s.bias.empty() ? nullptr : s.bias.data(), y, n_, pack, blocks, cx.cancel_flag());
+        cx.throw_if_cancelled();
         return;
     }
 

@@ -2,7 +2,11 @@
 // (3x3, 1x1, stride 2 with asymmetric padding) against naive double references, both precisions.
 // BF16 references round the inputs to bf16 exactly as the engine does, so tolerances stay tight:
 // only the f32 accumulation order differs.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include "engine/conv2d.h"
 #include "engine/linear.h"
@@ -152,6 +156,41 @@ TEST_P(ConvP, NhwcAgainstNaive) {
 
 INSTANTIATE_TEST_SUITE_P(Prec, ConvP, ::testing::Values(Precision::F32, Precision::BF16),
                          [](const auto& info) { return std::string(info.param == Precision::F32 ? "f32" : "bf16"); });
+
+// A set cancel flag stops a Linear before it starts; set while the emulated-bf16 GEMM runs, it
+// stops the GEMM between blocks (long before the ~100 GFLOP would be done) and the op throws.
+TEST(LinearCancel, FlagStopsTheOpBeforeAndDuringTheGemm) {
+    Context cx(Precision::BF16);
+    const int64_t M = 1024, K = 4096, N = 16384;
+    if (cx.native_bf16() || sanitized()) GTEST_SKIP() << "oneDNN runs this shape; nothing to interrupt";
+    Tensor w = Tensor::empty(DType::BF16, {N, K});
+    std::memset(w.mutable_bytes(), 0, w.nbytes());
+    Linear lin(cx, w);
+    std::vector<float> x(size_t(M * K), 1.0f), y(size_t(M * N));
+    std::atomic<bool> cancel{true};
+    cx.set_cancel_flag(&cancel);
+    auto expect_cancelled = [&] {
+        try {
+            lin.forward(x.data(), M, y.data());
+            ADD_FAILURE() << "a cancelled Linear returned";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
+        }
+    };
+    expect_cancelled();
+    cancel = false;
+    lin.forward(x.data(), 8, y.data());  // not cancelled: runs
+    std::thread setter([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        cancel = true;
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    expect_cancelled();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    setter.join();
+    std::printf("cancelled a %.0f GFLOP Linear after %.3f s\n", 2.0 * M * K * N / 1e9, s);
+    cx.set_cancel_flag(nullptr);
+}
 
 }  // namespace
 }  // namespace pictor::engine::test

@@ -120,6 +120,13 @@ std::unique_ptr<Pipeline> Pipeline::load(std::unique_ptr<store::ModelFiles> file
 GeneratedImage Pipeline::generate(const GenerateParams& params, const ProgressFn& progress,
                                   const std::atomic<bool>* cancel) {
     Impl& m = *impl_;
+    // The engine checks the flag inside long ops too (between GEMM blocks), for the duration
+    // of this call only.
+    struct CancelScope {
+        engine::Context& cx;
+        ~CancelScope() { cx.set_cancel_flag(nullptr); }
+    } cancel_scope{m.cx};
+    m.cx.set_cancel_flag(cancel);
     auto report = [&](Phase phase, int step = 0, int total = 0) {
         if (progress) progress(ProgressEvent{phase, step, total});
     };

@@ -61,7 +61,7 @@ TEST_F(CreateApi, StreamsStatusFramesThenSuccess) {
     EXPECT_TRUE(saw_manifest) << r->body;
 
     auto c = server_->client();
-    const json tags = json_of(c.Get("/api/tags"));
+    json tags = json_of(c.Get("/api/tags"));
     ASSERT_EQ(tags["models"].size(), 1u);
     EXPECT_EQ(tags["models"][0]["name"], "dev:latest");
 }
@@ -158,7 +158,10 @@ TEST_F(CreateApi, ClientHangingUpDoesNotHurtTheServer) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     // Whatever the cancelled imports left, the store is consistent: every listed model shows.
-    for (const auto& m : json_of(c.Get("/api/tags"))["models"]) {
+    // Bound to a local: a range-for over json_of(...)["models"] iterates a member of a temporary
+    // that is destroyed before the loop runs (heap-use-after-free under ASan).
+    json tags = json_of(c.Get("/api/tags"));
+    for (const auto& m : tags["models"]) {
         auto s = c.Post("/api/show", json{{"model", m["name"]}, {"verbose", true}}.dump(), "application/json");
         ASSERT_TRUE(s);
         EXPECT_EQ(s->status, 200) << s->body;

@@ -91,13 +91,17 @@ std::unique_ptr<Pipeline> Pipeline::load(std::unique_ptr<store::ModelFiles> file
     impl->tokenizer = std::make_unique<qwen3::Tokenizer>(
         qwen3::Tokenizer::from_json(f.require_text("tokenizer/tokenizer.json"), tok_cfg ? *tok_cfg : std::string()));
     impl->scheduler = SchedulerConfig::from_json(f.read_text("scheduler/scheduler_config.json").value_or("{}"));
-    impl->text_encoder = qwen3::TextEncoder::load(impl->cx, f);
-    impl->transformer = Transformer::load(impl->cx, f);
-    impl->vae = VaeDecoder::load(impl->cx, f);
     // Pages of the mapped weights read while loading (all of them where Linear packs a copy,
-    // i.e. native bf16 or f32) would otherwise stay in RSS next to the copies (issue 3).
-    // Weights used in place (emulated bf16, fp8) just fault back in on first use.
-    for (const char* component : {"text_encoder", "transformer", "vae"}) f.release_pages(component);
+    // i.e. native bf16 or f32; the fused QKV and w1|w3 copies otherwise) would stay in RSS next
+    // to the copies (issue 3), so each component's are dropped as soon as it is loaded: the
+    // load peak is the largest component, not the sum. Weights used in place (emulated bf16,
+    // fp8) just fault back in on first use.
+    impl->text_encoder = qwen3::TextEncoder::load(impl->cx, f);
+    f.release_pages("text_encoder");
+    impl->transformer = Transformer::load(impl->cx, f);
+    f.release_pages("transformer");
+    impl->vae = VaeDecoder::load(impl->cx, f);
+    f.release_pages("vae");
     impl->text_encoder->set_release_after_use(options.release_text_encoder);
     if (impl->text_encoder->hidden_size() != impl->transformer->config().cap_feat_dim)
         fail(ErrorKind::Corrupt, "text encoder hidden size " + std::to_string(impl->text_encoder->hidden_size()) +

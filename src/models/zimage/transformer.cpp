@@ -79,8 +79,14 @@ Transformer::Transformer(engine::Context& cx, const store::ModelFiles& files, Tr
         noise_refiner_.emplace_back(cx, files, cfg_, "noise_refiner." + std::to_string(i) + ".", true);
     for (int64_t i = 0; i < cfg_.n_refiner_layers; ++i)
         context_refiner_.emplace_back(cx, files, cfg_, "context_refiner." + std::to_string(i) + ".", false);
-    for (int64_t i = 0; i < cfg_.n_layers; ++i)
+    // Building a block reads its weights (fused QKV and w1|w3 copies, or packed copies where
+    // Linear packs): drop the mapped pages after each main layer so the load peak is the copies
+    // plus one layer's pages, not the copies plus the whole file. Weights used in place fault
+    // back in on first use.
+    for (int64_t i = 0; i < cfg_.n_layers; ++i) {
         layers_.emplace_back(cx, files, cfg_, "layers." + std::to_string(i) + ".", true);
+        files.release_pages("transformer");
+    }
     temb_.resize(size_t(cfg_.adaln_dim()));
 }
 

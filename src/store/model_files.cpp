@@ -109,7 +109,52 @@ bool safe_relpath(std::string_view rel) {
     return true;
 }
 
-class DirectoryModelFiles final : public ModelFiles {
+// The per-component tensor indexes, opened on first use and kept: what both sources share.
+// A subclass only says how to open one component's files.
+class IndexedModelFiles : public ModelFiles {
+public:
+    const WeightView* find(std::string_view component, std::string_view name) const override {
+        return component_index(component).find(name);
+    }
+    std::vector<std::string> names(std::string_view component) const override {
+        return component_index(component).names();
+    }
+    void release_pages(std::string_view component) const override {
+        std::lock_guard lock(mu_);
+        // Only components opened so far: opening one just to drop its pages would be wasted work.
+        auto it = components_.find(component);
+        if (it != components_.end()) it->second.release_pages();
+    }
+    void release_pages(std::span<const std::byte> bytes) const override {
+        std::lock_guard lock(mu_);
+        for (const auto& [name, idx] : components_)
+            if (idx.release_pages(bytes)) return;
+    }
+
+protected:
+    // Adds the safetensors files of `component` to `idx` (called once, under the lock).
+    virtual void open_component(std::string_view component, TensorIndex& idx) const = 0;
+
+private:
+    const TensorIndex& component_index(std::string_view component) const {
+        std::lock_guard lock(mu_);
+        auto it = components_.find(component);
+        if (it != components_.end()) return it->second;
+        TensorIndex& idx = components_[std::string(component)];
+        try {
+            open_component(component, idx);
+        } catch (...) {
+            components_.erase(components_.find(component));  // no half-opened index for the next caller
+            throw;
+        }
+        return idx;
+    }
+
+    mutable std::mutex mu_;
+    mutable std::map<std::string, TensorIndex, std::less<>> components_;
+};
+
+class DirectoryModelFiles final : public IndexedModelFiles {
 public:
     explicit DirectoryModelFiles(fs::path dir) : dir_(std::move(dir)) {}
 
@@ -117,78 +162,32 @@ public:
         if (!safe_relpath(relpath)) return std::nullopt;
         return read_file_text(dir_ / std::string(relpath));
     }
-    const WeightView* find(std::string_view component, std::string_view name) const override {
-        return component_index(component).find(name);
-    }
-    std::vector<std::string> names(std::string_view component) const override {
-        return component_index(component).names();
-    }
-    void release_pages(std::string_view component) const override {
-        std::lock_guard lock(mu_);
-        // Only components opened so far: opening one just to drop its pages would be wasted work.
-        auto it = components_.find(component);
-        if (it != components_.end()) it->second.release_pages();
-    }
-    void release_pages(std::span<const std::byte> bytes) const override {
-        std::lock_guard lock(mu_);
-        for (const auto& [name, idx] : components_)
-            if (idx.release_pages(bytes)) return;
-    }
 
 private:
-    const TensorIndex& component_index(std::string_view component) const {
-        std::lock_guard lock(mu_);
-        auto it = components_.find(std::string(component));
-        if (it != components_.end()) return it->second;
-        TensorIndex& idx = components_[std::string(component)];
+    void open_component(std::string_view component, TensorIndex& idx) const override {
         fs::path cdir = dir_ / std::string(component);
         std::error_code ec;
-        if (safe_relpath(component) && fs::is_directory(cdir, ec)) {
-            std::vector<fs::path> files;
-            for (const auto& e : fs::directory_iterator(cdir))
-                if (e.path().extension() == ".safetensors") files.push_back(e.path());
-            std::sort(files.begin(), files.end());
-            for (const auto& f : files) idx.add_file(SafetensorsFile::open(f), nullptr);
-        }
-        return idx;
+        if (!safe_relpath(component) || !fs::is_directory(cdir, ec)) return;
+        std::vector<fs::path> files;
+        for (const auto& e : fs::directory_iterator(cdir))
+            if (e.path().extension() == ".safetensors") files.push_back(e.path());
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) idx.add_file(SafetensorsFile::open(f), nullptr);
     }
 
     fs::path dir_;
-    mutable std::mutex mu_;
-    mutable std::map<std::string, TensorIndex, std::less<>> components_;
 };
 
-class StoreModelFiles final : public ModelFiles {
+class StoreModelFiles final : public IndexedModelFiles {
 public:
     StoreModelFiles(const ModelStore& store, ModelEntry entry) : store_(store), entry_(std::move(entry)) {}
 
     std::optional<std::string> read_text(std::string_view relpath) const override {
         return store_.read_json(entry_, relpath);
     }
-    const WeightView* find(std::string_view component, std::string_view name) const override {
-        return component_index(component).find(name);
-    }
-    std::vector<std::string> names(std::string_view component) const override {
-        return component_index(component).names();
-    }
-    void release_pages(std::string_view component) const override {
-        std::lock_guard lock(mu_);
-        // Only components opened so far: opening one just to drop its pages would be wasted work.
-        auto it = components_.find(component);
-        if (it != components_.end()) it->second.release_pages();
-    }
-    void release_pages(std::span<const std::byte> bytes) const override {
-        std::lock_guard lock(mu_);
-        for (const auto& [name, idx] : components_)
-            if (idx.release_pages(bytes)) return;
-    }
 
 private:
-    const TensorIndex& component_index(std::string_view component) const {
-        std::lock_guard lock(mu_);
-        auto it = components_.find(std::string(component));
-        if (it != components_.end()) return it->second;
-        TensorIndex& idx = components_[std::string(component)];
+    void open_component(std::string_view component, TensorIndex& idx) const override {
         std::string prefix = std::string(component) + "/";
         for (const Layer& l : entry_.manifest.layers) {
             if (l.media_type != kTensorMediaType || !l.name.starts_with(prefix)) continue;
@@ -197,13 +196,10 @@ private:
             if (!idx.find(stripped))
                 fail(ErrorKind::Corrupt, "blob " + l.digest + " of layer " + l.name + " does not hold tensor " + stripped);
         }
-        return idx;
     }
 
     ModelStore store_;  // a copy: it is only the paths, and the files must not outlive it
     ModelEntry entry_;
-    mutable std::mutex mu_;
-    mutable std::map<std::string, TensorIndex, std::less<>> components_;
 };
 
 }  // namespace

@@ -43,7 +43,10 @@ public:
         raw.c_lflag &= ~static_cast<tcflag_t>(ECHO | ICANON | IEXTEN | ISIG);
         raw.c_cc[VMIN] = 1;
         raw.c_cc[VTIME] = 0;
-        active_ = tcsetattr(fd_, TCSAFLUSH, &raw) == 0;
+        // TCSADRAIN, not TCSAFLUSH: what was typed ahead while the terminal was cooked (during
+        // a generation, or just before the prompt came back) must reach the editor, not be
+        // discarded.
+        active_ = tcsetattr(fd_, TCSADRAIN, &raw) == 0;
     }
     ~RawMode() {
         if (active_) tcsetattr(fd_, TCSADRAIN, &saved_);

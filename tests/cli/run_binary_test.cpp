@@ -274,8 +274,11 @@ TEST_F(RunCommandTest, InteractiveSession) {
     ASSERT_TRUE(read_until("  steps: 3")) << screen;
     type("/frobnicate\r");
     ASSERT_TRUE(read_until("Error: Unknown command: /frobnicate (try /help)")) << screen;
-    type("a tiny robot\r");
+    // The second line is typed ahead, while the first one generates (the terminal is not in
+    // raw mode then): it must not be lost when the prompt comes back.
+    type("a tiny robot\r/set seed 5\r");
     ASSERT_TRUE(read_until("Image saved to: a-tiny-robot-")) << screen;
+    ASSERT_TRUE(read_until("Set seed to 5")) << screen;
     // stderr is the terminal too: the spinner with its phase word, then the step bar in place.
     EXPECT_NE(screen.find("\r\x1b[K⠋ Loading model"), std::string::npos) << screen;
     EXPECT_NE(screen.find("\r\x1b[KGenerating  50% ▕█ ▏ 1/2"), std::string::npos) << screen;

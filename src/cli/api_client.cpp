@@ -7,6 +7,15 @@
 namespace pictor::cli {
 namespace {
 
+std::string server_message(const httplib::Response& res) {
+    auto j = nlohmann::json::parse(res.body, nullptr, false);
+    if (j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"].get<std::string>();
+    if (!res.body.empty()) return res.body;
+    return "server answered " + std::to_string(res.status);
+}
+
+}  // namespace
+
 ErrorKind kind_for_status(int status) {
     switch (status) {
         case 400: return ErrorKind::InvalidArgument;
@@ -17,15 +26,6 @@ ErrorKind kind_for_status(int status) {
         default: return ErrorKind::Internal;
     }
 }
-
-std::string server_message(const httplib::Response& res) {
-    auto j = nlohmann::json::parse(res.body, nullptr, false);
-    if (j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"].get<std::string>();
-    if (!res.body.empty()) return res.body;
-    return "server answered " + std::to_string(res.status);
-}
-
-}  // namespace
 
 ApiClient::ApiClient(server::HostPort address)
     : address_(std::move(address)), http_(std::make_unique<httplib::Client>(address_.url())) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/host.h"
+#include "util/error.h"
 
 namespace httplib {
 class Client;
@@ -17,6 +18,10 @@ class Result;
 }
 
 namespace pictor::cli {
+
+// The error kind a server answer carries (400 InvalidArgument, 404 NotFound, 499 Cancelled,
+// 501 Unsupported, 503 Unavailable, anything else Internal), for the CLI's exit codes.
+ErrorKind kind_for_status(int status);
 
 class ApiClient {
 public:

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include "cli/api_client.h"
 #include "util/base64.h"
 #include "util/error.h"
 
@@ -13,17 +14,6 @@ using nlohmann::json;
 // Generation has long silent stretches (loading, text encoding, VAE decoding on a CPU); the
 // user, not a timer, decides when to give up (Ctrl-C).
 constexpr auto kReadTimeout = std::chrono::hours(24);
-
-ErrorKind kind_for_status(int status) {
-    switch (status) {
-        case 400: return ErrorKind::InvalidArgument;
-        case 404: return ErrorKind::NotFound;
-        case 499: return ErrorKind::Cancelled;
-        case 501: return ErrorKind::Unsupported;
-        case 503: return ErrorKind::Unavailable;
-        default: return ErrorKind::Internal;
-    }
-}
 
 std::string error_message(const std::string& body, int status) {
     // The error may be the whole body or the last NDJSON line.

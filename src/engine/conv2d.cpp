@@ -1,5 +1,6 @@
 #include "engine/conv2d.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -17,18 +18,19 @@ using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 using dims = dnnl::memory::dims;
 
+struct Conv2d::Prim {
+    dnnl::convolution_forward conv;
+    dnnl::memory src, dst, bias;
+    std::unordered_map<int, dnnl::memory> args;
+};
+
 struct Conv2d::State {
     dt compute = dt::f32;
     bool round_src = false;
     // Packed weights; normally one layout, more only if oneDNN insists on another for some shape.
     std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weights;
     std::vector<float> bias;
-    struct Prim {
-        dnnl::convolution_forward conv;
-        dnnl::memory src, dst, bias;
-        std::unordered_map<int, dnnl::memory> args;
-    };
-    std::map<std::tuple<int64_t, int64_t, int64_t>, Prim> prims;
+    std::map<std::tuple<int64_t, int64_t, int64_t, int, int>, Prim> prims;  // (n, h, w, pad_top, pad_bottom)
 };
 
 Conv2d::Conv2d() = default;
@@ -97,79 +99,114 @@ size_t Conv2d::resident_bytes() const {
     return b;
 }
 
+Conv2d::Prim& Conv2d::primitive(int64_t n, int64_t h, int64_t w, int pad_top, int pad_bottom) {
+    State& s = *st_;
+    Context& cx = *cx_;
+    dnnl::engine& eng = cx.dnnl_engine();
+    const auto key = std::make_tuple(n, h, w, pad_top, pad_bottom);
+    auto it = s.prims.find(key);
+    if (it != s.prims.end()) return it->second;
+    const int64_t oh = (h + pad_top + pad_bottom - kh_) / opt_.stride + 1;
+    dnnl::memory::desc src({n, ic_, h, w}, s.compute, tag::nhwc);
+    dnnl::memory::desc dst({n, oc_, oh, out_w(w)}, dt::f32, tag::nhwc);
+    dnnl::memory::desc bias_d({oc_}, dt::f32, tag::a);
+    const dims strides{opt_.stride, opt_.stride}, pad_l{pad_top, opt_.pad_left}, pad_r{pad_bottom, opt_.pad_right};
+    auto make = [&](const dnnl::memory::desc& wd) {
+        auto d = s.bias.empty()
+                     ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                       dnnl::algorithm::convolution_direct, src, wd, dst, strides,
+                                                       pad_l, pad_r)
+                     : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                       dnnl::algorithm::convolution_direct, src, wd, bias_d, dst,
+                                                       strides, pad_l, pad_r);
+        return dnnl::convolution_forward::primitive_desc(d, eng);
+    };
+    dnnl::convolution_forward::primitive_desc pd = make(dnnl::memory::desc({oc_, ic_, kh_, kw_}, s.compute, tag::any));
+    const dnnl::memory* wmem = nullptr;
+    for (auto& [d, m] : s.weights)
+        if (d == pd.weights_desc()) wmem = &m;
+    if (!wmem) {
+        try {  // the layout we already hold is usually accepted too
+            pd = make(s.weights.front().first);
+            wmem = &s.weights.front().second;
+        } catch (const dnnl::error&) {
+            // Shape-specific layout: keep an extra packed copy (VAE weights are small).
+            dnnl::memory extra(pd.weights_desc(), eng);
+            dnnl::reorder(s.weights.front().second, extra).execute(cx.dnnl_stream(), s.weights.front().second, extra);
+            cx.dnnl_stream().wait();
+            s.weights.emplace_back(pd.weights_desc(), extra);
+            wmem = &s.weights.back().second;
+        }
+    }
+    Prim p;
+    p.conv = dnnl::convolution_forward(pd);
+    p.src = dnnl::memory(src, eng, DNNL_MEMORY_NONE);
+    p.dst = dnnl::memory(dst, eng, DNNL_MEMORY_NONE);
+    p.args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_WEIGHTS, *wmem}, {DNNL_ARG_DST, p.dst}};
+    if (!s.bias.empty()) {
+        p.bias = dnnl::memory(bias_d, eng, s.bias.data());
+        p.args.emplace(DNNL_ARG_BIAS, p.bias);
+    }
+    return s.prims.emplace(key, std::move(p)).first->second;
+}
+
 void Conv2d::forward(const float* x, int64_t n, int64_t h, int64_t w, float* y) {
     if (!st_) fail(ErrorKind::Internal, "Conv2d: forward on an empty Conv2d");
     if (n <= 0 || h <= 0 || w <= 0 || out_h(h) <= 0 || out_w(w) <= 0)
         fail(ErrorKind::InvalidArgument, "Conv2d: bad input shape");
     State& s = *st_;
     Context& cx = *cx_;
-    dnnl::engine& eng = cx.dnnl_engine();
-    auto key = std::make_tuple(n, h, w);
-    auto it = s.prims.find(key);
-    if (it == s.prims.end()) {
-        dnnl::memory::desc src({n, ic_, h, w}, s.compute, tag::nhwc);
-        dnnl::memory::desc dst({n, oc_, out_h(h), out_w(w)}, dt::f32, tag::nhwc);
-        dnnl::memory::desc bias_d({oc_}, dt::f32, tag::a);
-        auto make = [&](const dnnl::memory::desc& wd) {
-            auto d = s.bias.empty()
-                         ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                           dnnl::algorithm::convolution_direct, src, wd, dst,
-                                                           {opt_.stride, opt_.stride}, {opt_.pad_top, opt_.pad_left},
-                                                           {opt_.pad_bottom, opt_.pad_right})
-                         : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                           dnnl::algorithm::convolution_direct, src, wd, bias_d, dst,
-                                                           {opt_.stride, opt_.stride}, {opt_.pad_top, opt_.pad_left},
-                                                           {opt_.pad_bottom, opt_.pad_right});
-            return dnnl::convolution_forward::primitive_desc(d, eng);
-        };
-        dnnl::convolution_forward::primitive_desc pd = make(dnnl::memory::desc({oc_, ic_, kh_, kw_}, s.compute, tag::any));
-        const dnnl::memory* wmem = nullptr;
-        for (auto& [d, m] : s.weights)
-            if (d == pd.weights_desc()) wmem = &m;
-        if (!wmem) {
-            try {  // the layout we already hold is usually accepted too
-                pd = make(s.weights.front().first);
-                wmem = &s.weights.front().second;
-            } catch (const dnnl::error&) {
-                // Shape-specific layout: keep an extra packed copy (VAE weights are small).
-                dnnl::memory extra(pd.weights_desc(), eng);
-                dnnl::reorder(s.weights.front().second, extra).execute(cx.dnnl_stream(), s.weights.front().second, extra);
-                cx.dnnl_stream().wait();
-                s.weights.emplace_back(pd.weights_desc(), extra);
-                wmem = &s.weights.back().second;
-            }
-        }
-        State::Prim p;
-        p.conv = dnnl::convolution_forward(pd);
-        p.src = dnnl::memory(src, eng, DNNL_MEMORY_NONE);
-        p.dst = dnnl::memory(dst, eng, DNNL_MEMORY_NONE);
-        p.args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_WEIGHTS, *wmem}, {DNNL_ARG_DST, p.dst}};
-        if (!s.bias.empty()) {
-            p.bias = dnnl::memory(bias_d, eng, s.bias.data());
-            p.args.emplace(DNNL_ARG_BIAS, p.bias);
-        }
-        it = s.prims.emplace(key, std::move(p)).first;
-    }
-    State::Prim& p = it->second;
+    cx.throw_if_cancelled();
 
     const int nt = cx.num_threads();
     const int64_t count = n * h * w * ic_;
     const void* src = x;
+    size_t src_elem = 4;
     if (s.compute == dt::bf16) {
         auto* xb = static_cast<uint16_t*>(cx.scratch(Scratch::ConvSrc, size_t(count) * 2));
         const auto& k = cx.isa() == Isa::Avx512 ? detail::ops_kernels_avx512() : detail::ops_kernels_avx2();
         k.to_bf16_rows(nt, x, ic_, xb, n * h * w, ic_);
         src = xb;
+        src_elem = 2;
     } else if (s.round_src) {
         auto* xr = static_cast<float*>(cx.scratch(Scratch::ConvSrc, size_t(count) * 4));
         detail::parallel_chunks(nt, count, 65536, [&](int64_t b, int64_t e) { round_to_bf16(x + b, e - b, xr + b); });
         src = xr;
     }
-    p.src.set_data_handle(const_cast<void*>(src));
-    p.dst.set_data_handle(y);
     dnnl::stream& strm = cx.dnnl_stream();
-    p.conv.execute(strm, p.args);
-    strm.wait();
+    auto run = [&](Prim& p, const void* in, float* out) {
+        p.src.set_data_handle(const_cast<void*>(in));
+        p.dst.set_data_handle(out);
+        p.conv.execute(strm, p.args);
+        strm.wait();
+    };
+
+    // Work per output row; small convolutions run as one primitive.
+    const int64_t oh = out_h(h), ow = out_w(w);
+    const double row_flops = 2.0 * double(ow) * double(oc_) * double(ic_) * double(kh_ * kw_);
+    const int64_t band_rows = opt_.band_flops > 0 ? std::max<int64_t>(1, int64_t(double(opt_.band_flops) / row_flops)) : oh;
+    if (band_rows >= oh) {
+        run(primitive(n, h, w, opt_.pad_top, opt_.pad_bottom), src, y);
+        return;
+    }
+    // Bands of output rows, one image at a time. Each band reads the input rows under its
+    // receptive field (a contiguous NHWC slice, so no copies) with the real zero padding only
+    // where the band touches the image's top or bottom edge; results are identical to one
+    // whole-image primitive. The cancel flag is checked between bands.
+    const char* in_bytes = static_cast<const char*>(src);
+    for (int64_t img = 0; img < n; ++img) {
+        const char* in_img = in_bytes + size_t(img) * size_t(h * w * ic_) * src_elem;
+        float* out_img = y + img * oh * ow * oc_;
+        for (int64_t r0 = 0; r0 < oh; r0 += band_rows) {
+            if (r0 > 0) cx.throw_if_cancelled();
+            const int64_t r1 = std::min(oh, r0 + band_rows);
+            const int64_t first = r0 * opt_.stride - opt_.pad_top;       // input rows under the band,
+            const int64_t last = (r1 - 1) * opt_.stride - opt_.pad_top + kh_;  // padding included: [first, last)
+            const int64_t lo = std::max<int64_t>(first, 0), hi = std::min<int64_t>(last, h);
+            Prim& p = primitive(1, hi - lo, w, int(lo - first), int(last - hi));
+            run(p, in_img + size_t(lo * w * ic_) * src_elem, out_img + r0 * ow * oc_);
+        }
+    }
 }
 
 }  // namespace pictor::engine

@@ -22,6 +22,11 @@ struct Conv2dOptions {
     // Zero padding per side; -1 means kernel/2 (so 3x3 -> 1, 1x1 -> 0). The VAE encoder's
     // downsampler uses stride 2 with pad_top = pad_left = 0, pad_bottom = pad_right = 1.
     int pad_top = -1, pad_left = -1, pad_bottom = -1, pad_right = -1;
+    // Large convolutions run in bands of output rows of about this many FLOPs each, with the
+    // Context's cancel flag checked between bands: a 3x3 conv over a 1024² image with 128
+    // channels is ~300 GFLOP, seconds on two cores, and a cancel must land well within a second.
+    // Same results as one primitive; 0 = never split.
+    int64_t band_flops = int64_t(4) << 30;
 };
 
 class Conv2d {
@@ -33,6 +38,7 @@ public:
     Conv2d& operator=(Conv2d&&) noexcept;
 
     // x [n, h, w, in_channels] -> y [n, out_h(h), out_w(w), out_channels]; no overlap.
+    // Throws ErrorKind::Cancelled (y then incomplete) if the Context's cancel flag is set.
     void forward(const float* x, int64_t n, int64_t h, int64_t w, float* y);
 
     int64_t out_h(int64_t h) const;
@@ -43,6 +49,9 @@ public:
 
 private:
     struct State;
+    struct Prim;
+    // The primitive for an input of [n, h, w] with these vertical paddings (cached).
+    Prim& primitive(int64_t n, int64_t h, int64_t w, int pad_top, int pad_bottom);
     Context* cx_ = nullptr;
     int64_t oc_ = 0, ic_ = 0, kh_ = 0, kw_ = 0;
     Conv2dOptions opt_;

@@ -154,6 +154,75 @@ TEST_P(ConvP, NhwcAgainstNaive) {
     }
 }
 
+// Large convolutions run in bands of output rows (so a cancel can land between them); the bands
+// must give what one whole-image primitive gives, at the edges (padding) and for batches too.
+TEST_P(ConvP, RowBandsMatchOneCall) {
+    Context cx(GetParam());
+    struct Case { int64_t ic, oc, k, h, w; Conv2dOptions opt; };
+    Conv2dOptions down;
+    down.stride = 2;
+    down.pad_top = down.pad_left = 0;
+    down.pad_bottom = down.pad_right = 1;
+    const std::vector<Case> cases = {{16, 24, 3, 13, 9, {}}, {16, 8, 1, 7, 5, {}}, {8, 16, 3, 11, 10, down}};
+    for (const auto& cs : cases) {
+        const int64_t n = 2;
+        auto x = randn(size_t(n * cs.h * cs.w * cs.ic), 71), wf = randn(size_t(cs.oc * cs.ic * cs.k * cs.k), 72, 0.3f),
+             bias = randn(size_t(cs.oc), 73);
+        std::vector<float> w_exact;
+        Tensor w = make_weight(DType::BF16, wf, {cs.oc, cs.ic, cs.k, cs.k}, w_exact);
+        auto run = [&](int64_t band_flops) {
+            Conv2dOptions opt = cs.opt;
+            opt.band_flops = band_flops;
+            Conv2d conv(cx, w, Tensor::from_f32(bias, {cs.oc}), opt);
+            std::vector<float> y(size_t(n * conv.out_h(cs.h) * conv.out_w(cs.w) * cs.oc), -999.0f);
+            conv.forward(x.data(), n, cs.h, cs.w, y.data());
+            return y;
+        };
+        const std::vector<float> whole = run(0);
+        const double row_flops = 2.0 * double(cs.oc * cs.ic * cs.k * cs.k) * double((cs.w + 1) / cs.opt.stride);
+        for (int64_t rows : {1, 2, 4}) {
+            const std::vector<float> banded = run(int64_t(row_flops * double(rows)));
+            ASSERT_EQ(banded.size(), whole.size());
+            for (size_t i = 0; i < whole.size(); ++i)
+                ASSERT_NEAR(banded[i], whole[i], 1e-5 * (std::fabs(whole[i]) + 1.0))
+                    << "k " << cs.k << " stride " << cs.opt.stride << " rows/band " << rows << " at " << i;
+        }
+    }
+}
+
+TEST(ConvCancel, FlagStopsBeforeAndBetweenBands) {
+    Context cx(Precision::BF16);
+    if (sanitized()) GTEST_SKIP() << "too slow under sanitizers";
+    Conv2dOptions opt;
+    opt.band_flops = int64_t(1) << 28;  // 256 MFLOP bands: ~75 of them
+    const int64_t c = 128, h = 256, w = 256;
+    std::vector<float> wf(size_t(c * c * 9), 0.01f), x(size_t(h * w * c), 1.0f), y(size_t(h * w * c), 0.0f);
+    Conv2d conv(cx, Tensor::from_f32(wf, {c, c, 3, 3}), {}, opt);
+    std::atomic<bool> cancel{true};
+    cx.set_cancel_flag(&cancel);
+    auto expect_cancelled = [&] {
+        try {
+            conv.forward(x.data(), 1, h, w, y.data());
+            ADD_FAILURE() << "a cancelled Conv2d returned";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
+        }
+    };
+    expect_cancelled();
+    cancel = false;
+    conv.forward(x.data(), 1, 8, 8, y.data());  // not cancelled: runs
+    std::thread setter([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        cancel = true;
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    expect_cancelled();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    setter.join();
+    std::printf("cancelled a %.0f GFLOP Conv2d after %.3f s\n", 2.0 * h * w * c * c * 9 / 1e9, s);
+    cx.set_cancel_flag(nullptr);
+}
+
 INSTANTIATE_TEST_SUITE_P(Prec, ConvP, ::testing::Values(Precision::F32, Precision::BF16),
                          [](const auto& info) { return std::string(info.param == Precision::F32 ? "f32" : "bf16"); });
 

@@ -145,6 +145,9 @@ CreateResult create_model(store::ModelStore& store, const CreateRequest& req, co
                 const auto& t = tensors[order[k]];
                 bool q = quant_component && should_quantize_fp8(plan.source.component, t.name, t.dtype, t.shape);
                 store::BlobRef ref = write_tensor_blob(blobs, plan.file, t, q, existing, on_bytes);
+                // Done with this tensor's mapped pages: without this the whole model ends up
+                // counted in our RSS by the end of an import (18 GiB for the full-size model).
+                plan.file.release_pages(plan.file.data(t));
                 layers[order[k]] = make_layer(store::kTensorMediaType, ref, plan.source.component + "/" + t.name);
             },
             [&] { fp.tick(); });

@@ -7,7 +7,9 @@
 // W's f32 size is ever materialised. x is rounded to bf16 while being packed.
 //
 // Each output is the sum, in order, of FMA chains over 256-deep k blocks (exact products: bf16 x
-// bf16 fits in f32), then + bias: the result does not depend on the thread count.
+// bf16 fits in f32), then + bias; for M <= 32 (no packing: dot products over all of K, see
+// gemm_small_m) the sum of 8 lane-wise FMA chains. Either way one thread computes each output,
+// so the result does not depend on the thread count.
 #pragma once
 
 #include <atomic>

@@ -12,7 +12,9 @@ constexpr size_t kMaxBody = 16u << 20;
 
 const char* reason(int status) {
     switch (status) {
-        case 400: return "bad request";
+        // httplib answers 400 itself only for a request it could not read: a malformed request
+        // line or header, or a body that stopped short of its Content-Length (read timeout).
+        case 400: return "bad request: the request could not be read (malformed, or its body ended before Content-Length)";
         case 404: return "404 page not found";
         case 405: return "method not allowed";
         case 413: return "request body too large";

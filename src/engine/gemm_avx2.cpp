@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace pictor::engine::detail {
 namespace {
@@ -67,6 +68,23 @@ inline __m256 load_bf16x8(const uint16_t* p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
 
+// 8 weights of row `w` at depth k as f32 (bf16: exact; fp8: (value * 256) * scale rounded to
+// bf16, the same operations as f8_to_f32_scaled + round_to_bf16).
+template <bool Fp8>
+inline __m256 load_w8(const void* w, int64_t k, __m256 scale) {
+    if constexpr (Fp8) {
+        __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(static_cast<const uint8_t*>(w) + k));
+        __m128i h = _mm_cvtepu8_epi16(b);
+        __m128i mag = _mm_slli_epi16(_mm_and_si128(h, _mm_set1_epi16(0x7f)), 7);
+        __m128i sign = _mm_slli_epi16(_mm_and_si128(h, _mm_set1_epi16(0x80)), 8);
+        __m256 v = _mm256_mul_ps(_mm256_cvtph_ps(_mm_or_si128(mag, sign)), _mm256_set1_ps(256.0f));
+        return round_bf16(_mm256_mul_ps(v, scale));
+    } else {
+        (void)scale;
+        return load_bf16x8(static_cast<const uint16_t*>(w) + k);
+    }
+}
+
 // Packs rows [r0, r0 + rows) (rows <= 16; the rest of the panel is zero) and depth [k0, k0 + kc)
 // of W into dst[kc][16] f32. bf16 goes straight through 8x8 transposes; fp8 is expanded row by
 // row into `tmp` (16 x kKc floats) first, as in Linear's reference expansion.
@@ -74,14 +92,23 @@ void pack_b_panel(const Tensor& w, const float* scale, int64_t K, int64_t r0, in
                   float* dst, float* tmp) {
     const bool bf16 = w.dtype() == DType::BF16;
     const int64_t k8 = kc / 8 * 8;
-    if (bf16 && rows == kNr) {
-        const uint16_t* src = w.data<uint16_t>() + r0 * K + k0;
-        for (int64_t k = 0; k < k8; k += 8) {
-            for (int64_t h = 0; h < 2; ++h) {
-                const uint16_t* s = src + h * 8 * K + k;
-                __m256 v0 = load_bf16x8(s), v1 = load_bf16x8(s + K), v2 = load_bf16x8(s + 2 * K),
-                       v3 = load_bf16x8(s + 3 * K), v4 = load_bf16x8(s + 4 * K), v5 = load_bf16x8(s + 5 * K),
-                       v6 = load_bf16x8(s + 6 * K), v7 = load_bf16x8(s + 7 * K);
+    // Full panels: 8 rows x 8 depths expanded in registers and transposed straight into dst.
+    auto full_panel = [&](auto fp8_tag) {
+        constexpr bool kFp8 = decltype(fp8_tag)::value;
+        const size_t esize = kFp8 ? 1 : 2;
+        const auto* base = reinterpret_cast<const uint8_t*>(w.bytes()) + (size_t(r0) * size_t(K) + size_t(k0)) * esize;
+        for (int64_t h = 0; h < 2; ++h) {
+            const uint8_t* rp[8];
+            __m256 sc[8];
+            for (int64_t j = 0; j < 8; ++j) {
+                rp[j] = base + size_t(h * 8 + j) * size_t(K) * esize;
+                sc[j] = _mm256_set1_ps(scale ? scale[r0 + h * 8 + j] : 1.0f);
+            }
+            for (int64_t k = 0; k < k8; k += 8) {
+                __m256 v0 = load_w8<kFp8>(rp[0], k, sc[0]), v1 = load_w8<kFp8>(rp[1], k, sc[1]),
+                       v2 = load_w8<kFp8>(rp[2], k, sc[2]), v3 = load_w8<kFp8>(rp[3], k, sc[3]),
+                       v4 = load_w8<kFp8>(rp[4], k, sc[4]), v5 = load_w8<kFp8>(rp[5], k, sc[5]),
+                       v6 = load_w8<kFp8>(rp[6], k, sc[6]), v7 = load_w8<kFp8>(rp[7], k, sc[7]);
                 transpose8(v0, v1, v2, v3, v4, v5, v6, v7);
                 float* d = dst + k * kNr + h * 8;
                 _mm256_store_ps(d, v0);
@@ -94,11 +121,12 @@ void pack_b_panel(const Tensor& w, const float* scale, int64_t K, int64_t r0, in
                 _mm256_store_ps(d + 7 * kNr, v7);
             }
         }
-        for (int64_t k = k8; k < kc; ++k)
-            for (int64_t j = 0; j < kNr; ++j) {
-                uint32_t u = uint32_t(src[j * K + k]) << 16;
-                std::memcpy(dst + k * kNr + j, &u, 4);
-            }
+    };
+    if (rows == kNr && k8 == kc) {
+        if (bf16)
+            full_panel(std::false_type{});
+        else
+            full_panel(std::true_type{});
         return;
     }
     // General case: expand each row to f32 in tmp, then transpose.
@@ -222,23 +250,6 @@ inline void kernel_6x16(int64_t kc, const float* a, const float* b, float* c, in
 // front, then re-read from L2), accumulators of 8 lanes over all of K, summed across lanes at
 // the end. No W block is ever written out. Text encoder at M = 20: ~1.6x the packed path; M = 1
 // (adaLN, timestep MLP): ~3x.
-
-// 8 weights of row `w` at depth k as f32 (bf16: exact; fp8: (value * 256) * scale rounded to
-// bf16, the same operations as f8_to_f32_scaled + round_to_bf16).
-template <bool Fp8>
-inline __m256 load_w8(const void* w, int64_t k, __m256 scale) {
-    if constexpr (Fp8) {
-        __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(static_cast<const uint8_t*>(w) + k));
-        __m128i h = _mm_cvtepu8_epi16(b);
-        __m128i mag = _mm_slli_epi16(_mm_and_si128(h, _mm_set1_epi16(0x7f)), 7);
-        __m128i sign = _mm_slli_epi16(_mm_and_si128(h, _mm_set1_epi16(0x80)), 8);
-        __m256 v = _mm256_mul_ps(_mm256_cvtph_ps(_mm_or_si128(mag, sign)), _mm256_set1_ps(256.0f));
-        return round_bf16(_mm256_mul_ps(v, scale));
-    } else {
-        (void)scale;
-        return load_bf16x8(static_cast<const uint16_t*>(w) + k);
-    }
-}
 
 inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -26,6 +26,8 @@ AttnLayout attn_layout(int64_t Dp, bool bf16) {
     return L;
 }
 
+bool attention_cancelled(const AttnArgs& a) { return a.cancel && a.cancel->load(std::memory_order_relaxed); }
+
 }  // namespace detail
 
 void attention(Context& cx, const float* q, const float* k, const float* v, float* out, const AttentionParams& p) {
@@ -64,6 +66,7 @@ void attention(Context& cx, const float* q, const float* k, const float* v, floa
     args.scale = a.scale;
     args.causal = a.causal;
     args.bf16 = cx.precision() == Precision::BF16;
+    args.cancel = cx.cancel_flag();
 
     const detail::AttnLayout L = detail::attn_layout(args.Dp, args.bf16);
     const int nt = cx.num_threads();
@@ -79,6 +82,7 @@ void attention(Context& cx, const float* q, const float* k, const float* v, floa
         detail::attention_avx512(nt, args);
     else
         detail::attention_avx2(nt, args);
+    cx.throw_if_cancelled();  // output incomplete if query tiles were skipped
 }
 
 }  // namespace pictor::engine

@@ -288,7 +288,12 @@ void attention_impl(int nt, const AttnArgs& a, const AttnLayout& L) {
         // implicit barrier: all tiles packed
         std::byte* mine = a.per_thread + size_t(omp_get_thread_num()) * a.thread_bytes;
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t job = 0; job < jobs; ++job) attend_tile<V, BF>(a, job / nqt, job % nqt, mine, L);
+        for (int64_t job = 0; job < jobs; ++job) {
+            // One query tile against all keys is milliseconds even at the VAE's 16384 tokens
+            // (1024²), where the whole op is seconds: a cancel skips the rest.
+            if (a.cancel && attention_cancelled(a)) continue;
+            attend_tile<V, BF>(a, job / nqt, job % nqt, mine, L);
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 // compiled with ISA-specific flags. `nt` is the OpenMP thread count to use.
 #pragma once
 
+#include <atomic>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -65,7 +67,12 @@ struct AttnArgs {
     void* vpack;             // [Hkv][ntk] packed value tiles
     std::byte* per_thread;   // nt regions of thread_bytes
     size_t thread_bytes;
+    const std::atomic<bool>* cancel;  // Context's cancel flag or null: remaining query tiles are skipped
 };
+
+// Whether `a.cancel` is set. Out of line (attention.cpp, baseline flags) so that the kernels,
+// compiled twice with different ISA flags, instantiate no std:: template of their own.
+bool attention_cancelled(const AttnArgs& a);
 
 // Bytes of the per-thread region and of one packed K (or V) tile, shared by the dispatcher
 // (which allocates) and the kernels (which carve).

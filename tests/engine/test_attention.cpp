@@ -1,9 +1,14 @@
 // Flash attention against a naive double softmax(QKᵀ)V: causal, GQA, S = 1, long sequences,
 // odd head dims and padded strides, both precisions, each kernel set this CPU can run.
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <thread>
 
 #include "engine/attention.h"
 #include "engine_test_util.h"
+#include "util/error.h"
 
 namespace pictor::engine::test {
 namespace {
@@ -106,6 +111,40 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) {
         return std::string(std::get<0>(info.param) == Precision::F32 ? "f32_" : "bf16_") + isa_name(std::get<1>(info.param));
     });
+
+// The VAE's single-head attention over 16384 tokens (1024²) is seconds of work in one call: a
+// cancel flag set meanwhile stops it between query tiles.
+TEST(AttentionCancel, FlagStopsBeforeAndBetweenQueryTiles) {
+    if (sanitized()) GTEST_SKIP() << "too slow under sanitizers";
+    Context cx(Precision::BF16);
+    AttentionParams p;
+    p.S = p.Skv = 4096;
+    p.heads = 1;
+    p.head_dim = 512;  // ~34 GFLOP
+    std::vector<float> q(size_t(p.S * p.head_dim), 0.01f), out(q.size());
+    std::atomic<bool> cancel{true};
+    cx.set_cancel_flag(&cancel);
+    auto expect_cancelled = [&] {
+        try {
+            attention(cx, q.data(), q.data(), q.data(), out.data(), p);
+            ADD_FAILURE() << "a cancelled attention returned";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
+        }
+    };
+    expect_cancelled();
+    cancel = false;
+    std::thread setter([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        cancel = true;
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    expect_cancelled();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    setter.join();
+    std::printf("cancelled a %.0f GFLOP attention after %.3f s\n", 4.0 * p.S * p.Skv * p.head_dim / 1e9, s);
+    cx.set_cancel_flag(nullptr);
+}
 
 }  // namespace
 }  // namespace pictor::engine::test

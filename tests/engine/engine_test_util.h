@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <functional>
+#include <thread>
 #include <cstdint>
 #include <cstdlib>
 #include <random>
@@ -12,6 +17,7 @@
 #include <vector>
 
 #include "engine/context.h"
+#include "util/error.h"
 #include "util/half.h"
 
 namespace pictor::engine::test {
@@ -43,6 +49,45 @@ inline ::testing::AssertionResult near_all(const std::vector<float>& got, const 
                                            double rtol) {
     if (got.size() != ref.size()) return ::testing::AssertionFailure() << "size mismatch";
     return near_all(got.data(), ref.data(), got.size(), atol, rtol);
+}
+
+// Cooperative cancellation of one long op: `op` must throw ErrorKind::Cancelled when the
+// Context's cancel flag is set before the call, and when it is set a tenth of the way into a
+// call it must throw before half of an uncancelled call's time (so the check has to be inside
+// the op, not only at its end). Prints how long the cancelled call took.
+inline void expect_cancel_stops_op(Context& cx, const std::string& what, const std::function<void()>& op) {
+    using clock = std::chrono::steady_clock;
+    auto seconds_since = [](clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); };
+    auto expect_cancelled = [&] {
+        try {
+            op();
+            ADD_FAILURE() << "a cancelled " << what << " returned";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
+        }
+    };
+    std::atomic<bool> cancel{true};
+    cx.set_cancel_flag(&cancel);
+    expect_cancelled();
+    cancel = false;
+    auto t0 = clock::now();
+    op();  // not cancelled: runs to the end
+    const double full = seconds_since(t0);
+    // Set a tenth of the way in (whatever this machine's speed), then expect the op to stop
+    // well before half-way: its cancel checks are a few percent of the work apart.
+    const auto delay = std::chrono::duration<double>(0.1 * full);
+    std::thread setter([&] {
+        std::this_thread::sleep_for(delay);
+        cancel = true;
+    });
+    t0 = clock::now();
+    expect_cancelled();
+    const double cancelled = seconds_since(t0);
+    setter.join();
+    cx.set_cancel_flag(nullptr);
+    std::printf("%s: %.3f s uncancelled, cancelled after %.3f s (flag set at %.3f s)\n", what.c_str(), full, cancelled,
+                delay.count());
+    EXPECT_LT(cancelled, 0.5 * full) << what << " ran on after its cancel flag was set";
 }
 
 // The kernel sets this machine can run (AVX2 always; AVX-512 when present).

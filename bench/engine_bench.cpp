@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <utility>
+#include <tuple>
 #include <vector>
 
 #include "engine/attention.h"
@@ -137,19 +138,25 @@ int main(int argc, char** argv) {
                    "  scratch " + std::to_string(lin.scratch_bytes(M) >> 20) + " MiB");
         }
     }
-    // fp8 weights (dequantised per call) at one shape, to see the overhead.
+    // fp8 weights (expanded per call): every M at the first --kn shape, and M=1056 at 3840x3840.
     if (want("linear")) {
-        const int64_t M = 1056, K = 3840, N = 3840;
-        std::vector<uint8_t> w8(size_t(N * K));
-        std::mt19937 g(2);
-        for (auto& b : w8) b = uint8_t(g() & 0x77);  // finite codes
-        Tensor wt = Tensor::borrow(DType::F8_E4M3, {N, K}, std::as_bytes(std::span(w8)));
-        std::vector<float> sc(size_t(N), 0.01f);
-        Linear lin(cx, wt, {}, Tensor::from_f32(sc, {N}));
-        auto x = rnd(size_t(M * K), 1.0f);
-        std::vector<float> y(size_t(M * N));
-        double sec = time_it(reps, [&] { lin.forward(x.data(), M, y.data()); });
-        report("linear fp8+scale M=1056 K=3840 N=3840", 2.0 * M * K * N, sec);
+        std::vector<std::tuple<int64_t, int64_t, int64_t>> shapes;
+        if (!kns.empty())
+            for (int64_t M : ms) shapes.emplace_back(M, kns.front().first, kns.front().second);
+        shapes.emplace_back(1056, 3840, 3840);
+        for (auto [M, K, N] : shapes) {
+            std::vector<uint8_t> w8(size_t(N * K));
+            std::mt19937 g(2);
+            for (auto& b : w8) b = uint8_t(g() & 0x77);  // finite codes
+            Tensor wt = Tensor::borrow(DType::F8_E4M3, {N, K}, std::as_bytes(std::span(w8)));
+            std::vector<float> sc(size_t(N), 0.01f);
+            Linear lin(cx, wt, {}, Tensor::from_f32(sc, {N}));
+            auto x = rnd(size_t(M * K), 1.0f);
+            std::vector<float> y(size_t(M * N));
+            double sec = time_it(reps, [&] { lin.forward(x.data(), M, y.data()); });
+            report("linear fp8+scale M=" + std::to_string(M) + " K=" + std::to_string(K) + " N=" + std::to_string(N),
+                   2.0 * double(M) * double(K) * double(N), sec);
+        }
     }
 
     // Attention: 30 heads x 128, full (DiT), S = 1056 and 4160.

@@ -259,23 +259,26 @@ inline float hsum(__m256 v) {
 }
 
 // y[m][n0 + j] = x[m] · W[n0 + j] (+ bias) for j < NR, m < MR; x rows K apart (K % 8 == 0 part
-// vectorised, the rest scalar in the same order for every output).
-template <bool Fp8, int NR, int MR>
-void dot_block(const float* x, int64_t K, const void* const* wrow, const float* wscale, const float* bias, float* y,
-               int64_t ldy) {
+// vectorised, the rest scalar in the same order for every output). W rows are bf16 (expanded in
+// registers: two instructions per vector) or already-expanded f32.
+template <bool Bf16W, int NR, int MR>
+void dot_block(const float* x, int64_t K, const void* const* wrow, const float* bias, float* y, int64_t ldy) {
+    auto load_w = [&](int j, int64_t k) {
+        if constexpr (Bf16W)
+            return load_bf16x8(static_cast<const uint16_t*>(wrow[j]) + k);
+        else
+            return _mm256_loadu_ps(static_cast<const float*>(wrow[j]) + k);
+    };
     __m256 acc[MR][NR];
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 8
         for (int j = 0; j < NR; ++j) acc[m][j] = _mm256_setzero_ps();
-    __m256 sc[NR];
-#pragma GCC unroll 8
-    for (int j = 0; j < NR; ++j) sc[j] = _mm256_set1_ps(wscale[j]);
     const int64_t k8 = K / 8 * 8;
     for (int64_t k = 0; k < k8; k += 8) {
         __m256 wv[NR];
 #pragma GCC unroll 8
-        for (int j = 0; j < NR; ++j) wv[j] = load_w8<Fp8>(wrow[j], k, sc[j]);
+        for (int j = 0; j < NR; ++j) wv[j] = load_w(j, k);
 #pragma GCC unroll 8
         for (int m = 0; m < MR; ++m) {
             const __m256 xv = _mm256_loadu_ps(x + m * K + k);
@@ -288,12 +291,11 @@ void dot_block(const float* x, int64_t K, const void* const* wrow, const float* 
             float r = hsum(acc[m][j]);
             for (int64_t k = k8; k < K; ++k) {
                 float wk;
-                if constexpr (Fp8) {
-                    f8_to_f32_scaled(static_cast<const uint8_t*>(wrow[j]) + k, wscale[j], 1, &wk);
-                    wk = round_bf16(wk);
-                } else {
+                if constexpr (Bf16W) {
                     uint32_t u = uint32_t(static_cast<const uint16_t*>(wrow[j])[k]) << 16;
                     std::memcpy(&wk, &u, 4);
+                } else {
+                    wk = static_cast<const float*>(wrow[j])[k];
                 }
                 r = std::fma(x[m * K + k], wk, r);
             }
@@ -306,28 +308,39 @@ void dot_block(const float* x, int64_t K, const void* const* wrow, const float* 
 // AVX2 machine (engine_bench --only linear --m 1,20,32): 3x3 was fastest or level at every shape.
 constexpr int kNrSmall = 3, kMrSmall = 3;
 
-template <bool Fp8, int NR>
-void dot_rows(const float* xr, int64_t M, int64_t K, const void* const* wrow, const float* wscale, const float* bias,
-              float* y, int64_t N) {
+template <bool Bf16W, int NR>
+void dot_rows(const float* xr, int64_t M, int64_t K, const void* const* wrow, const float* bias, float* y, int64_t N) {
     int64_t m = 0;
-    for (; m + kMrSmall <= M; m += kMrSmall)
-        dot_block<Fp8, NR, kMrSmall>(xr + m * K, K, wrow, wscale, bias, y + m * N, N);
+    for (; m + kMrSmall <= M; m += kMrSmall) dot_block<Bf16W, NR, kMrSmall>(xr + m * K, K, wrow, bias, y + m * N, N);
     const float* xm = xr + m * K;
     float* ym = y + m * N;
     // The last M % kMrSmall rows.
     const int64_t rest = M - m;
-    if (rest == 1) dot_block<Fp8, NR, 1>(xm, K, wrow, wscale, bias, ym, N);
-    if constexpr (kMrSmall > 2) if (rest == 2) dot_block<Fp8, NR, 2>(xm, K, wrow, wscale, bias, ym, N);
-    if constexpr (kMrSmall > 3) if (rest == 3) dot_block<Fp8, NR, 3>(xm, K, wrow, wscale, bias, ym, N);
-    if constexpr (kMrSmall > 4) if (rest == 4) dot_block<Fp8, NR, 4>(xm, K, wrow, wscale, bias, ym, N);
-    if constexpr (kMrSmall > 5) if (rest == 5) dot_block<Fp8, NR, 5>(xm, K, wrow, wscale, bias, ym, N);
-    if constexpr (kMrSmall > 6) if (rest == 6) dot_block<Fp8, NR, 6>(xm, K, wrow, wscale, bias, ym, N);
-    if constexpr (kMrSmall > 7) if (rest == 7) dot_block<Fp8, NR, 7>(xm, K, wrow, wscale, bias, ym, N);
+    if (rest == 1) dot_block<Bf16W, NR, 1>(xm, K, wrow, bias, ym, N);
+    if constexpr (kMrSmall > 2) if (rest == 2) dot_block<Bf16W, NR, 2>(xm, K, wrow, bias, ym, N);
+    if constexpr (kMrSmall > 3) if (rest == 3) dot_block<Bf16W, NR, 3>(xm, K, wrow, bias, ym, N);
+    if constexpr (kMrSmall > 4) if (rest == 4) dot_block<Bf16W, NR, 4>(xm, K, wrow, bias, ym, N);
 }
 
+// fp8 row -> f32 (value * 256 * scale, rounded to bf16: the packed path's values).
+void expand_fp8_row(const uint8_t* w, float scale, int64_t K, float* dst) {
+    const __m256 sc = _mm256_set1_ps(scale);
+    const int64_t k8 = K / 8 * 8;
+    for (int64_t k = 0; k < k8; k += 8) _mm256_storeu_ps(dst + k, load_w8<true>(w, k, sc));
+    for (int64_t k = k8; k < K; ++k) {
+        f8_to_f32_scaled(w + k, scale, 1, dst + k);
+        dst[k] = round_bf16(dst[k]);
+    }
+}
+
+// Per-thread block: kKc x kNc packed W plus the 16 x kKc expansion buffer of pack_b_panel.
+constexpr int64_t kBlockFloats = kKc * kNc + kNr * kKc;
+
+// bf16 rows are expanded in registers; fp8 rows (about ten instructions per vector, too many to
+// repeat for every block of x rows) are expanded once per group into the thread's block buffer.
 template <bool Fp8>
 void gemm_small_m(int nt, const float* x, int64_t M, int64_t K, const Tensor& w, const float* scale, const float* bias,
-                  float* y, int64_t N, float* xr, const std::atomic<bool>* cancel) {
+                  float* y, int64_t N, float* xr, float* blocks, const std::atomic<bool>* cancel) {
     const size_t esize = Fp8 ? 1 : 2;
     const auto* wbase = reinterpret_cast<const uint8_t*>(w.bytes());
     const int64_t groups = (N + kNrSmall - 1) / kNrSmall;
@@ -338,24 +351,28 @@ void gemm_small_m(int nt, const float* x, int64_t M, int64_t K, const Tensor& w,
         if (nthr > 1) {
 #pragma omp barrier
         }
+        float* wexp = blocks + size_t(t) * size_t(kBlockFloats);  // kNrSmall x K floats (fp8)
         const int64_t g0 = groups * t / nthr, g1 = groups * (t + 1) / nthr;
         for (int64_t g = g0; g < g1; ++g) {
             if ((g - g0) % 64 == 0 && cancel && cancel->load(std::memory_order_relaxed)) break;
             const int64_t n = g * kNrSmall, nr = std::min<int64_t>(kNrSmall, N - n);
             const void* rows[kNrSmall];
-            float sc[kNrSmall];
             for (int64_t j = 0; j < kNrSmall; ++j) {
                 const int64_t r = std::min(n + j, N - 1);
-                rows[j] = wbase + size_t(r) * size_t(K) * esize;
-                sc[j] = scale ? scale[r] : 1.0f;
+                const uint8_t* src = wbase + size_t(r) * size_t(K) * esize;
+                if constexpr (Fp8) {
+                    if (j < nr) expand_fp8_row(src, scale ? scale[r] : 1.0f, K, wexp + j * K);
+                    rows[j] = wexp + std::min<int64_t>(j, nr - 1) * K;
+                } else {
+                    rows[j] = src;
+                }
             }
             const float* b = bias ? bias + n : nullptr;
             if (nr == kNrSmall) {
-                dot_rows<Fp8, kNrSmall>(xr, M, K, rows, sc, b, y + n, N);
+                dot_rows<!Fp8, kNrSmall>(xr, M, K, rows, b, y + n, N);
             } else {  // the last N % kNrSmall rows
-                if (nr == 1) dot_rows<Fp8, 1>(xr, M, K, rows, sc, b, y + n, N);
-                if constexpr (kNrSmall > 2) if (nr == 2) dot_rows<Fp8, 2>(xr, M, K, rows, sc, b, y + n, N);
-                if constexpr (kNrSmall > 3) if (nr == 3) dot_rows<Fp8, 3>(xr, M, K, rows, sc, b, y + n, N);
+                if (nr == 1) dot_rows<!Fp8, 1>(xr, M, K, rows, b, y + n, N);
+                if constexpr (kNrSmall > 2) if (nr == 2) dot_rows<!Fp8, 2>(xr, M, K, rows, b, y + n, N);
             }
         }
     };
@@ -367,8 +384,6 @@ void gemm_small_m(int nt, const float* x, int64_t M, int64_t K, const Tensor& w,
     body(omp_get_thread_num(), omp_get_num_threads());
 }
 
-// Per-thread block: kKc x kNc packed W plus the 16 x kKc expansion buffer of pack_b_panel.
-constexpr int64_t kBlockFloats = kKc * kNc + kNr * kKc;
 
 }  // namespace
 
@@ -378,11 +393,11 @@ size_t gemm_bf16w_block_bytes() { return size_t(kBlockFloats) * 4; }
 void gemm_bf16w_avx2(int nt, const float* x, int64_t M, int64_t K, const Tensor& w, const float* scale,
                      const float* bias, float* y, int64_t N, float* pack, float* blocks,
                      const std::atomic<bool>* cancel) {
-    if (M <= kSmallM) {
+    if (M <= kSmallM && kNrSmall * K <= kBlockFloats) {
         if (w.dtype() == DType::BF16)
-            gemm_small_m<false>(nt, x, M, K, w, scale, bias, y, N, pack, cancel);
+            gemm_small_m<false>(nt, x, M, K, w, scale, bias, y, N, pack, blocks, cancel);
         else
-            gemm_small_m<true>(nt, x, M, K, w, scale, bias, y, N, pack, cancel);
+            gemm_small_m<true>(nt, x, M, K, w, scale, bias, y, N, pack, blocks, cancel);
         return;
     }
     const int64_t mpanels = (M + kMr - 1) / kMr;

@@ -16,8 +16,11 @@
 #include "store/model_store.h"
 #include "util/error.h"
 #include "util/npy.h"
+#include "zimage_test_util.h"
 
 namespace {
+
+using pictor::zimage::test::rel_l2;
 
 namespace fs = std::filesystem;
 using pictor::engine::Precision;
@@ -62,15 +65,6 @@ protected:
         EXPECT_EQ(img.width, w);
         EXPECT_EQ(img.height, h);
         return pictor::read_npy((dump / "final_latents.npy").string()).as<float>();
-    }
-
-    static double rel_l2(const std::vector<float>& a, const std::vector<float>& b) {
-        double num = 0, den = 0;
-        for (size_t i = 0; i < b.size(); ++i) {
-            num += (double(a.at(i)) - b[i]) * (double(a.at(i)) - b[i]);
-            den += double(b[i]) * b[i];
-        }
-        return std::sqrt(num / den);
     }
 
     fs::path root_;

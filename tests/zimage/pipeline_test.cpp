@@ -16,22 +16,14 @@
 #include "util/error.h"
 #include "util/npy.h"
 #include "util/png_reader.h"
+#include "zimage_test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using pictor::engine::Precision;
 const std::string kDev = std::string(PICTOR_SHARED_DIR) + "/testdata/zimage-dev";
-
-double rel_l2(const std::vector<float>& got, const std::vector<float>& want) {
-    double num = 0, den = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-        double d = double(got.at(i)) - double(want[i]);
-        num += d * d;
-        den += double(want[i]) * double(want[i]);
-    }
-    return std::sqrt(num / den);
-}
+using pictor::zimage::test::rel_l2;
 
 double psnr(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
     double se = 0;

@@ -24,6 +24,7 @@
 #include "util/error.h"
 #include "util/half.h"
 #include "util/npy.h"
+#include "zimage_test_util.h"
 
 namespace {
 
@@ -35,42 +36,12 @@ using pictor::store::ModelFiles;
 using pictor::zimage::Transformer;
 using pictor::zimage::TransformerConfig;
 
-const std::string kDev = std::string(PICTOR_SHARED_DIR) + "/testdata/zimage-dev/";
+using pictor::zimage::test::OverlayFiles;
+using pictor::zimage::test::rel_l2;
+
+const std::string kDev = pictor::zimage::test::dev_dir();
 
 std::vector<float> load(const std::string& path) { return pictor::read_npy(path).to_f32(); }
-
-double rel_l2(const std::vector<float>& a, const std::vector<float>& ref) {
-    EXPECT_EQ(a.size(), ref.size());
-    double num = 0, den = 0;
-    for (size_t i = 0; i < a.size() && i < ref.size(); ++i) {
-        const double d = double(a[i]) - double(ref[i]);
-        num += d * d;
-        den += double(ref[i]) * double(ref[i]);
-    }
-    return std::sqrt(num / den);
-}
-
-// A ModelFiles that forwards to another one, with some documents or weights replaced.
-class OverlayFiles : public ModelFiles {
-public:
-    explicit OverlayFiles(const ModelFiles& base) : base_(base) {}
-    std::optional<std::string> read_text(std::string_view relpath) const override {
-        auto it = texts.find(std::string(relpath));
-        return it != texts.end() ? std::optional<std::string>(it->second) : base_.read_text(relpath);
-    }
-    const pictor::store::WeightView* find(std::string_view component, std::string_view name) const override {
-        auto it = weights.find(std::string(component) + "/" + std::string(name));
-        return it != weights.end() ? &it->second : base_.find(component, name);
-    }
-    std::vector<std::string> names(std::string_view component) const override { return base_.names(component); }
-
-    std::map<std::string, std::string> texts;
-    std::map<std::string, pictor::store::WeightView> weights;
-    std::vector<std::vector<std::byte>> storage;  // backing bytes of the replaced weights
-
-private:
-    const ModelFiles& base_;
-};
 
 struct Model {
     std::unique_ptr<ModelFiles> files = ModelFiles::open_directory(kDev + "model");

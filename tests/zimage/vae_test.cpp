@@ -21,6 +21,7 @@
 #include "store/model_files.h"
 #include "util/error.h"
 #include "util/npy.h"
+#include "zimage_test_util.h"
 
 namespace {
 
@@ -34,43 +35,10 @@ using pictor::zimage::VaeDecoder;
 using pictor::zimage::VaeTileParams;
 using pictor::zimage::VaeTiling;
 
-const std::string kDev = std::string(PICTOR_SHARED_DIR) + "/testdata/zimage-dev/";
+using pictor::zimage::test::OverlayFiles;
+using pictor::zimage::test::rel_l2;
 
-double rel_l2(const std::vector<float>& a, const std::vector<float>& ref) {
-    EXPECT_EQ(a.size(), ref.size());
-    double num = 0, den = 0;
-    for (size_t i = 0; i < a.size() && i < ref.size(); ++i) {
-        const double d = double(a[i]) - double(ref[i]);
-        num += d * d;
-        den += double(ref[i]) * double(ref[i]);
-    }
-    return std::sqrt(num / den);
-}
-
-// A ModelFiles that forwards to another one, with some documents or weights replaced.
-class OverlayFiles : public ModelFiles {
-public:
-    explicit OverlayFiles(const ModelFiles& base) : base_(base) {}
-    std::optional<std::string> read_text(std::string_view relpath) const override {
-        auto it = texts.find(std::string(relpath));
-        return it != texts.end() ? std::optional<std::string>(it->second) : base_.read_text(relpath);
-    }
-    const pictor::store::WeightView* find(std::string_view component, std::string_view name) const override {
-        const std::string key = std::string(component) + "/" + std::string(name);
-        if (hidden.count(key)) return nullptr;
-        auto it = weights.find(key);
-        return it != weights.end() ? &it->second : base_.find(component, name);
-    }
-    std::vector<std::string> names(std::string_view component) const override { return base_.names(component); }
-
-    std::map<std::string, std::string> texts;
-    std::map<std::string, pictor::store::WeightView> weights;
-    std::map<std::string, bool> hidden;
-    std::vector<std::vector<std::byte>> storage;
-
-private:
-    const ModelFiles& base_;
-};
+const std::string kDev = pictor::zimage::test::dev_dir();
 
 struct Model {
     std::unique_ptr<ModelFiles> files = ModelFiles::open_directory(kDev + "model");
@@ -392,7 +360,7 @@ TEST(VaeDecoder, WrongWeightsAreCorrupt) {
     }
     {  // a missing attention projection
         OverlayFiles files(*m.files);
-        files.hidden["vae/decoder.mid_block.attentions.0.to_k.weight"] = true;
+        files.hidden.insert("vae/decoder.mid_block.attentions.0.to_k.weight");
         expect_corrupt(files, "to_k");
     }
     {  // a mis-shaped norm

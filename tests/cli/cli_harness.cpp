@@ -58,8 +58,6 @@ Sandbox::~Sandbox() {
     fs::remove_all(root_, ec);
 }
 
-namespace {
-
 std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;
@@ -67,7 +65,15 @@ std::string slurp(const fs::path& p) {
     return ss.str();
 }
 
-}  // namespace
+RunResult wait_for_run(int pid, const fs::path& out_file, const fs::path& err_file) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    RunResult r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(out_file);
+    r.err = slurp(err_file);
+    return r;
+}
 
 bool port_open(int port) {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -107,13 +113,7 @@ RunResult Sandbox::run(const std::vector<std::string>& args, const fs::path& cwd
         execve(exe.c_str(), argv.data(), envp.data());
         _exit(127);
     }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    RunResult r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(out_file);
-    r.err = slurp(err_file);
-    return r;
+    return wait_for_run(pid, out_file, err_file);
 }
 
 int Sandbox::logged_server_pid() const {

@@ -16,6 +16,10 @@ struct RunResult {
 };
 
 std::filesystem::path make_temp_dir(const std::string& prefix);
+std::string slurp(const std::filesystem::path& file);  // whole file, "" if it cannot be read
+// Reaps the child `pid` (waitpid) and reads the files its stdout and stderr went to; the code
+// is its exit status, or 128 + the signal that killed it.
+RunResult wait_for_run(int pid, const std::filesystem::path& out_file, const std::filesystem::path& err_file);
 int free_port();
 bool port_open(int port);  // something accepts connections on 127.0.0.1:port
 

@@ -22,11 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 class RunCommandTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -69,13 +64,7 @@ protected:
             std::this_thread::sleep_for(std::chrono::milliseconds(signal_after_ms));
             kill(pid, SIGINT);
         }
-        int status = 0;
-        waitpid(pid, &status, 0);
-        RunResult r;
-        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        r.out = slurp(out_file);
-        r.err = slurp(err_file);
-        return r;
+        return wait_for_run(pid, out_file, err_file);
     }
 
     std::vector<fs::path> pngs() const {

@@ -393,7 +393,8 @@ size_t gemm_bf16w_block_bytes() { return size_t(kBlockFloats) * 4; }
 void gemm_bf16w_avx2(int nt, const float* x, int64_t M, int64_t K, const Tensor& w, const float* scale,
                      const float* bias, float* y, int64_t N, float* pack, float* blocks,
                      const std::atomic<bool>* cancel) {
-    if (M <= kSmallM && kNrSmall * K <= kBlockFloats) {
+    // (fp8 rows are expanded into the thread's block buffer, which bounds K there.)
+    if (M <= kSmallM && (w.dtype() == DType::BF16 || kNrSmall * K <= kBlockFloats)) {
         if (w.dtype() == DType::BF16)
             gemm_small_m<false>(nt, x, M, K, w, scale, bias, y, N, pack, blocks, cancel);
         else

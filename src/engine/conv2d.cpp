@@ -126,10 +126,18 @@ Conv2d::Prim& Conv2d::primitive(int64_t n, int64_t h, int64_t w, int pad_top, in
     for (auto& [d, m] : s.weights)
         if (d == pd.weights_desc()) wmem = &m;
     if (!wmem) {
-        try {  // the layout we already hold is usually accepted too
-            pd = make(s.weights.front().first);
-            wmem = &s.weights.front().second;
+        // The layout we already hold is usually accepted too, but only take it when oneDNN runs
+        // the same implementation with it: forcing a layout can silently select a far slower
+        // one (on AVX512-BF16 machines a band of a few rows fell back to a kernel ~1000x slower).
+        try {
+            dnnl::convolution_forward::primitive_desc held = make(s.weights.front().first);
+            if (held.impl_info_str() == pd.impl_info_str()) {
+                pd = held;
+                wmem = &s.weights.front().second;
+            }
         } catch (const dnnl::error&) {
+        }
+        if (!wmem) {
             // Shape-specific layout: keep an extra packed copy (VAE weights are small).
             dnnl::memory extra(pd.weights_desc(), eng);
             dnnl::reorder(s.weights.front().second, extra).execute(cx.dnnl_stream(), s.weights.front().second, extra);

@@ -112,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(
 // cancel flag set meanwhile stops it between query tiles.
 TEST(AttentionCancel, FlagStopsBeforeAndBetweenQueryTiles) {
     if (sanitized()) GTEST_SKIP() << "too slow under sanitizers";
-    Context cx(Precision::BF16);
+    Context cx(Precision::BF16, kCancelTestThreads);
     AttentionParams p;
     p.S = p.Skv = 2048;
     p.heads = 1;

@@ -187,7 +187,7 @@ TEST_P(ConvP, RowBandsMatchOneCall) {
 }
 
 TEST(ConvCancel, FlagStopsBeforeAndBetweenBands) {
-    Context cx(Precision::BF16);
+    Context cx(Precision::BF16, kCancelTestThreads);
     if (sanitized()) GTEST_SKIP() << "too slow under sanitizers";
     Conv2dOptions opt;
     opt.band_flops = int64_t(1) << 26;  // 67 MFLOP bands: ~72 of them
@@ -203,7 +203,7 @@ INSTANTIATE_TEST_SUITE_P(Prec, ConvP, ::testing::Values(Precision::F32, Precisio
 // A set cancel flag stops a Linear before it starts; set while the emulated-bf16 GEMM runs, it
 // stops the GEMM between blocks (long before the 34 GFLOP would be done) and the op throws.
 TEST(LinearCancel, FlagStopsTheOpBeforeAndDuringTheGemm) {
-    Context cx(Precision::BF16);
+    Context cx(Precision::BF16, kCancelTestThreads);
     const int64_t M = 512, K = 4096, N = 8192;
     if (cx.native_bf16() || sanitized()) GTEST_SKIP() << "oneDNN runs this shape; nothing to interrupt";
     Tensor w = Tensor::empty(DType::BF16, {N, K});

@@ -3,11 +3,13 @@
 // Prints GFLOP/s (median of repeats) to compare with shared/spec/cpu-ceilings.md: bf16 peak
 // ~455 GFLOP/s at 2 threads, oneDNN matmul 400-428.
 //
-// Usage: engine_bench [--f32] [--threads N] [--quick] [--only linear|attention|conv]
+// Usage: engine_bench [--f32] [--threads N] [--quick] [--packed] [--only linear|attention|conv]
 //                     [--m 64,288,1056] [--kn 3840x3840,2560x9728,...]
 // The linear section runs every M in --m against every KxN in --kn with bf16 weights held like
 // an mmapped checkpoint (borrowed, not copied); defaults cover the DiT (dim 3840, FFN 10240) and
-// the Qwen3-4B text encoder (hidden 2560, FFN 9728).
+// the Qwen3-4B text encoder (hidden 2560, FFN 9728). --packed: with native bf16, pack the bf16
+// weights into oneDNN's blocked layout (LinearOptions::pack_native_bf16) instead of using them
+// in place.
 #include <omp.h>
 
 #include <algorithm>
@@ -77,7 +79,7 @@ void report(const std::string& what, double flop, double sec, const std::string&
 int main(int argc, char** argv) {
     Precision prec = Precision::BF16;
     int threads = 2;
-    bool quick = false;
+    bool quick = false, packed = false;
     std::string only;
     std::vector<int64_t> ms = {64, 288, 1056};
     std::vector<std::pair<int64_t, int64_t>> kns = {{3840, 3840}, {3840, 10240}, {10240, 3840}, {2560, 9728}, {9728, 2560}};
@@ -96,6 +98,7 @@ int main(int argc, char** argv) {
         if (!std::strcmp(argv[i], "--f32")) prec = Precision::F32;
         else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--quick")) quick = true;
+        else if (!std::strcmp(argv[i], "--packed")) packed = true;
         else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else if (!std::strcmp(argv[i], "--m") && i + 1 < argc) {
             ms.clear();
@@ -128,14 +131,15 @@ int main(int argc, char** argv) {
             }
         }
         Tensor wt = Tensor::borrow(DType::BF16, {N, K}, std::as_bytes(std::span(wb)));
-        Linear lin(cx, wt);
+        Linear lin(cx, wt, {}, {}, LinearOptions{.pack_native_bf16 = packed});
         for (int64_t M : ms) {
             auto x = rnd(size_t(M * K), 1.0f);
             std::vector<float> y(size_t(M * N));
             double sec = time_it(reps, [&] { lin.forward(x.data(), M, y.data()); });
             report("linear M=" + std::to_string(M) + " K=" + std::to_string(K) + " N=" + std::to_string(N),
                    2.0 * double(M) * double(K) * double(N), sec,
-                   "  scratch " + std::to_string(lin.scratch_bytes(M) >> 20) + " MiB");
+                   "  scratch " + std::to_string(lin.scratch_bytes(M) >> 20) + " MiB, weight copy " +
+                       std::to_string(lin.resident_bytes() >> 20) + " MiB");
         }
     }
     // fp8 weights (expanded per call): every M at the first --kn shape, and M=1056 at 3840x3840.

@@ -57,7 +57,7 @@ Linear::Linear(Linear&&) noexcept = default;
 Linear& Linear::operator=(Linear&&) noexcept = default;
 
 Linear::Linear(Context& cx, Tensor weight, Tensor bias, Tensor scale, LinearOptions options)
-    : cx_(&cx), source_(std::move(weight)), source_scale_(std::move(scale)), lazy_(options.lazy) {
+    : cx_(&cx), source_(std::move(weight)), source_scale_(std::move(scale)), lazy_(options.lazy), pack_native_(options.pack_native_bf16) {
     if (source_.ndim() != 2) fail(ErrorKind::InvalidArgument, "Linear: weight must be [N, K], got " + source_.shape_string());
     n_ = source_.dim(0);
     k_ = source_.dim(1);
@@ -90,7 +90,7 @@ void Linear::prepare() {
         scale.assign(size_t(n_), 1.0f);
         if (source_scale_.defined()) to_f32(source_scale_.bytes(), source_scale_.dtype(), n_, scale.data());
     }
-    if (!bf16 || (cx.native_bf16() && !fp8)) {
+    if (!bf16 || (cx.native_bf16() && !fp8 && pack_native_)) {
         // Packed: convert to the compute dtype in a temporary plain [N, K] buffer, reorder once.
         s.mode = State::Mode::Packed;
         s.compute = bf16 ? dt::bf16 : dt::f32;
@@ -128,7 +128,8 @@ void Linear::prepare() {
         dnnl::reorder(user, s.packed).execute(cx.dnnl_stream(), user, s.packed);
         cx.dnnl_stream().wait();
     } else {
-        // Dequant: keep compact (fp8 as is; others as bf16, borrowed when already bf16).
+        // Dequant: keep compact (fp8 as is; others as bf16, borrowed when already bf16). With
+        // native bf16, a bf16 compact weight [N, K] is oneDNN's plain "ba" [K, N] weight as is.
         s.mode = State::Mode::Dequant;
         s.compute = cx.native_bf16() ? dt::bf16 : dt::f32;
         s.wdesc = dnnl::memory::desc({k_, n_}, s.compute, tag::ba);
@@ -248,6 +249,8 @@ void Linear::forward(const float* x, int64_t M, float* y) {
     void* wei = nullptr;
     if (s.mode == State::Mode::Packed) {
         wei = s.packed.get_data_handle();
+    } else if (s.compact.dtype() == DType::BF16) {  // native bf16, plain weight used in place
+        wei = const_cast<std::byte*>(s.compact.bytes());
     } else {  // native bf16 with an fp8 weight: expanded to bf16 scratch right before the matmul
         wei = cx.scratch(Scratch::LinearWeight, size_t(n_ * k_) * 2);
         const Tensor& w = s.compact;

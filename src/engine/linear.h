@@ -4,9 +4,11 @@
 // (or any float dtype) per-row scale [N] dequantises w = fp8 * scale[row]. Bias [N] optional,
 // any float dtype. How the weight is held depends on the Context's precision:
 //   F32            -> converted to f32 and reordered once into oneDNN's packed layout.
-//   BF16 (native)  -> converted to bf16 and packed once, except fp8, which stays fp8 in memory
-//                     (about half the bytes) and is expanded to a reused bf16 scratch buffer
-//                     right before each matmul.
+//   BF16 (native, AVX512-BF16 CPUs) -> kept as bf16 in oneDNN's plain layout (a borrowed bf16
+//                     weight is used in place, no copy: the model costs its mmapped pages and
+//                     nothing more) or fp8, which is expanded to a reused bf16 scratch buffer
+//                     right before each matmul. LinearOptions::pack_native_bf16 packs an owned
+//                     copy into oneDNN's blocked layout instead.
 //   BF16 (emulated, CPUs without AVX512-BF16) -> kept as bf16 (a borrowed bf16 weight is used in
 //                     place, no copy) or fp8 and multiplied by an AVX2 GEMM (gemm_avx2.h) that
 //                     expands small blocks of it to f32 while packing; x is rounded to bf16
@@ -30,6 +32,10 @@ struct LinearOptions {
     // as views until then, so borrowed storage must stay alive. Combined with release(), this
     // lets the text encoder hold only mmapped weights plus one layer's packed copy at a time.
     bool lazy = false;
+    // Native bf16 only: reorder the weight once into oneDNN's blocked layout (an owned copy,
+    // N*K*2 bytes) instead of multiplying the plain bf16 weight in place. For comparison in
+    // engine_bench --packed; the default keeps RSS at the mmapped weights.
+    bool pack_native_bf16 = false;
 };
 
 class Linear {
@@ -63,7 +69,7 @@ private:
     Context* cx_ = nullptr;
     int64_t n_ = 0, k_ = 0;
     Tensor source_, source_scale_;  // kept for lazy preparation
-    bool lazy_ = false, released_ = false;
+    bool lazy_ = false, pack_native_ = false, released_ = false;
     std::unique_ptr<State> st_;
 };
 

@@ -30,8 +30,8 @@ enum class Scratch : int { LinearSrc, LinearWeight, Attention, Norm, ConvSrc, Co
 class Context {
 public:
     // num_threads <= 0: PICTOR_NUM_THREADS if set, else the number of cores.
-    // PICTOR_ISA=avx512 enables the AVX-512 kernels and native bf16 matmul where the CPU has
-    // them (opt-in until verified on such a machine); the default is AVX2 with emulated bf16.
+    // The AVX-512 kernels and oneDNN's native bf16 matmul/conv where the CPU has AVX512-BF16,
+    // else AVX2 with emulated bf16; PICTOR_ISA=avx2 forces the latter.
     explicit Context(Precision precision, int num_threads = 0);
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;
@@ -76,7 +76,9 @@ private:
     const std::atomic<bool>* cancel_ = nullptr;
 };
 
-// CPU feature check used by the dispatchers (honours PICTOR_ISA).
+// CPU feature check used by the dispatchers (honours PICTOR_ISA=avx2).
 Isa detect_isa();
+// AVX512F/BW/VL/DQ and AVX512-BF16 present.
+bool cpu_has_avx512_bf16();
 
 }  // namespace pictor::engine

@@ -1,4 +1,4 @@
-// Engine micro-benchmarks at the Z-Image shapes: Linear (DiT projections), fused attention
+// Engine micro-benchmarks at the Z-Image shapes: Linear (DiT projections), attention (fused and matmul)
 // (30 heads x 128 at 512² and 1024² token counts) and NHWC 3x3 convolutions (VAE decoder).
 // Prints GFLOP/s (median of repeats) to compare with shared/spec/cpu-ceilings.md: bf16 peak
 // ~455 GFLOP/s at 2 threads, oneDNN matmul 400-428.
@@ -163,30 +163,33 @@ int main(int argc, char** argv) {
         }
     }
 
-    // Attention: 30 heads x 128, full (DiT), S = 1056 and 4160.
+    // Attention at the DiT's token counts (256², 512², 1024²; 30 heads x 128), the text
+    // encoder's (causal, 32 query / 8 kv heads) and the VAE mid-block's at 512² (1 head x 512),
+    // each through both implementations.
+    struct A { const char* what; int64_t S, H, Hkv, D; bool causal; };
     if (want("attention"))
-    for (int64_t S : {int64_t(1056), int64_t(4160)}) {
-        const int64_t H = 30, D = 128;
-        auto q = rnd(size_t(S * H * D), 1.0f), k = rnd(size_t(S * H * D), 1.0f), v = rnd(size_t(S * H * D), 1.0f);
+    for (A c : {A{"DiT 256^2", 288, 30, 30, 128, false}, A{"DiT 512^2", 1056, 30, 30, 128, false},
+                A{"DiT 1024^2", 4160, 30, 30, 128, false}, A{"text 20 tok", 20, 32, 8, 128, true},
+                A{"text 101 tok", 101, 32, 8, 128, true}, A{"VAE mid 512^2", 4096, 1, 1, 512, false}}) {
+        if (quick && c.S > 4096) continue;
+        auto q = rnd(size_t(c.S * c.H * c.D), 1.0f), k = rnd(size_t(c.S * c.Hkv * c.D), 1.0f);
+        auto v = rnd(k.size(), 1.0f);
         std::vector<float> o(q.size());
         AttentionParams p;
-        p.S = p.Skv = S;
-        p.heads = H;
-        p.head_dim = D;
-        double sec = time_it(S > 2000 ? std::max(1, reps / 2) : reps, [&] { attention(cx, q.data(), k.data(), v.data(), o.data(), p); });
-        report("attention S=" + std::to_string(S) + " 30x128", 4.0 * double(S) * double(S) * double(D) * double(H), sec);
-    }
-    // VAE mid-block attention at 512² (S = 64² = 4096, 1 head of 512).
-    if (want("attention")) {
-        const int64_t S = 4096, D = 512;
-        auto q = rnd(size_t(S * D), 1.0f), k = rnd(size_t(S * D), 1.0f), v = rnd(size_t(S * D), 1.0f);
-        std::vector<float> o(q.size());
-        AttentionParams p;
-        p.S = p.Skv = S;
-        p.heads = 1;
-        p.head_dim = D;
-        double sec = time_it(std::max(1, reps / 2), [&] { attention(cx, q.data(), k.data(), v.data(), o.data(), p); });
-        report("attention S=4096 1x512 (VAE mid, 512^2)", 4.0 * double(S) * double(S) * double(D), sec);
+        p.S = p.Skv = c.S;
+        p.heads = c.H;
+        p.kv_heads = c.Hkv;
+        p.head_dim = c.D;
+        p.causal = c.causal;
+        for (AttentionImpl impl : {AttentionImpl::Fused, AttentionImpl::Matmul}) {
+            p.impl = impl;
+            double sec = time_it(c.S > 2000 ? std::max(1, reps / 2) : reps,
+                                 [&] { attention(cx, q.data(), k.data(), v.data(), o.data(), p); });
+            char name[96];
+            std::snprintf(name, sizeof name, "attention %-6s %s S=%lld %lldx%lld", impl == AttentionImpl::Fused ? "fused" : "matmul",
+                          c.what, (long long)c.S, (long long)c.H, (long long)c.D);
+            report(name, 4.0 * double(c.S) * double(c.S) * double(c.D) * double(c.H) * (c.causal ? 0.5 : 1.0), sec);
+        }
     }
 
     // Conv 3x3 NHWC.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "engine/attention_matmul.h"
 #include "engine/kernel_table.h"
 #include "util/error.h"
 
@@ -29,6 +30,17 @@ AttnLayout attn_layout(int64_t Dp, bool bf16) {
 bool attention_cancelled(const AttnArgs& a) { return a.cancel && a.cancel->load(std::memory_order_relaxed); }
 
 }  // namespace detail
+
+namespace {
+
+// Auto: the matmul path once there are enough keys and head dimensions for oneDNN's kernels to
+// pay for the per-tile calls. Measured in engine_bench (attention section, both paths timed).
+bool use_matmul(const AttentionParams& a) {
+    if (a.impl != AttentionImpl::Auto) return a.impl == AttentionImpl::Matmul;
+    return a.Skv >= 256 && a.head_dim >= 64;
+}
+
+}  // namespace
 
 void attention(Context& cx, const float* q, const float* k, const float* v, float* out, const AttentionParams& p) {
     AttentionParams a = p;
@@ -67,6 +79,11 @@ void attention(Context& cx, const float* q, const float* k, const float* v, floa
     args.causal = a.causal;
     args.bf16 = cx.precision() == Precision::BF16;
     args.cancel = cx.cancel_flag();
+
+    if (use_matmul(a) && detail::attention_matmul(cx, args)) {
+        cx.throw_if_cancelled();  // output incomplete if query tiles were skipped
+        return;
+    }
 
     const detail::AttnLayout L = detail::attn_layout(args.Dp, args.bf16);
     const int nt = cx.num_threads();

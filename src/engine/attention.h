@@ -1,5 +1,6 @@
-// Fused multi-head attention (flash-style: tiled, online softmax, the S×Skv score matrix is
-// never materialised), f32 in and out.
+// Multi-head attention, f32 in and out, tiled so that the S×Skv score matrix is never
+// materialised: a fused flash-style kernel (online softmax) for short sequences, oneDNN matmuls
+// over tiles of query rows for long ones (AttentionImpl).
 //
 //   out[i, h, :] = softmax_j( scale · q[i, h, :] · k[j, g(h), :] ) · v[j, g(h), :]
 //   g(h) = h / (heads / kv_heads)           (grouped-query attention; kv_heads divides heads)
@@ -18,6 +19,10 @@
 
 namespace pictor::engine {
 
+// Fused: the flash-style kernel. Matmul: per (head, tile of query rows) two oneDNN matmuls
+// around our softmax kernel (only a [tile, Skv] score tile exists at a time). Auto picks by shape.
+enum class AttentionImpl { Auto, Fused, Matmul };
+
 struct AttentionParams {
     int64_t S = 0;          // query tokens
     int64_t Skv = 0;        // key/value tokens
@@ -29,6 +34,7 @@ struct AttentionParams {
     // Token strides in floats (0 = packed: heads*head_dim for q/out, kv_heads*head_dim for k/v),
     // so q/k/v can be column slices of one fused QKV buffer.
     int64_t ldq = 0, ldk = 0, ldv = 0, ldo = 0;
+    AttentionImpl impl = AttentionImpl::Auto;
 };
 
 // q [S, heads, head_dim], k/v [Skv, kv_heads, head_dim], out [S, heads, head_dim] (no overlap

@@ -5,5 +5,6 @@
 namespace pictor::engine::detail {
 
 void attention_avx2(int nt, const AttnArgs& a) { attention_dispatch<simd::Avx2>(nt, a); }
+void attn_probs_avx2(int nt, const AttnProbsArgs& a) { attn_probs<simd::Avx2>(nt, a); }
 
 }  // namespace pictor::engine::detail

@@ -8,5 +8,6 @@
 namespace pictor::engine::detail {
 
 void attention_avx512(int nt, const AttnArgs& a) { attention_dispatch<simd::Avx512>(nt, a); }
+void attn_probs_avx512(int nt, const AttnProbsArgs& a) { attn_probs<simd::Avx512>(nt, a); }
 
 }  // namespace pictor::engine::detail

@@ -297,6 +297,57 @@ void attention_impl(int nt, const AttnArgs& a, const AttnLayout& L) {
     }
 }
 
+// Softmax numerators for the matmul attention; see AttnProbsArgs. One parallel region over rows.
+template <class V>
+void attn_probs(int nt, const AttnProbsArgs& a) {
+    const int64_t n = a.n;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t r = 0; r < a.rows; ++r) {
+        float* sr = a.s + r * n;
+        const int64_t limit = a.causal_base < 0 ? n : imin(n, a.causal_base + r + 1);
+        const auto vscale = V::set1(a.scale);
+        auto mx = V::set1(-__builtin_inff());
+        int64_t j = 0;
+        for (; j + V::W <= limit; j += V::W) mx = V::max(mx, V::mul(V::load(sr + j), vscale));
+        float m = V::hmax(mx);
+        for (; j < limit; ++j) m = sr[j] * a.scale > m ? sr[j] * a.scale : m;
+        const auto mv = V::set1(m);
+        auto sum = V::zero();
+        // p over [0, limit) in place in s (f32); the tail through a masked load and a buffer.
+        for (j = 0; j < limit; j += V::W) {
+            const int k = int(imin(V::W, limit - j));
+            if (k == V::W) {
+                auto p = simd::vexp<V>(V::sub(V::mul(V::load(sr + j), vscale), mv));
+                V::store(sr + j, p);
+                sum = V::add(sum, p);
+            } else {
+                alignas(64) float buf[16];
+                V::store(buf, simd::vexp<V>(V::sub(V::mul(V::load_n(sr + j, k), vscale), mv)));
+                for (int t = k; t < V::W; ++t) buf[t] = 0.0f;
+                auto p = V::load(buf);
+                V::store_n(sr + j, p, k);
+                sum = V::add(sum, p);
+            }
+        }
+        a.l[r] = V::hsum(sum);
+        for (j = limit; j < n; ++j) sr[j] = 0.0f;
+        if (a.mode == AttnProbs::kF32) {
+            if (a.p != a.s) __builtin_memcpy(static_cast<float*>(a.p) + r * n, sr, size_t(n) * 4);
+        } else if (a.mode == AttnProbs::kBf16Values) {
+            float* pr = static_cast<float*>(a.p) + r * n;
+            for (j = 0; j + V::W <= n; j += V::W) V::store(pr + j, V::round_to_bf16(V::load(sr + j)));
+            for (; j < n; ++j) {
+                const uint32_t u = uint32_t(bf16_rne(sr[j])) << 16;
+                __builtin_memcpy(pr + j, &u, 4);
+            }
+        } else {
+            uint16_t* pr = static_cast<uint16_t*>(a.p) + r * n;
+            for (j = 0; j + V::W <= n; j += V::W) V::store_bf16(pr + j, V::load(sr + j));
+            for (; j < n; ++j) pr[j] = bf16_rne(sr[j]);
+        }
+    }
+}
+
 template <class V>
 void attention_dispatch(int nt, const AttnArgs& a) {
     const AttnLayout L = attn_layout(a.Dp, a.bf16);

@@ -84,4 +84,22 @@ AttnLayout attn_layout(int64_t Dp, bool bf16);
 void attention_avx2(int nt, const AttnArgs& a);
 void attention_avx512(int nt, const AttnArgs& a);  // only when detect_isa() == Isa::Avx512
 
+// Softmax numerators of the matmul attention (attention_matmul.cpp), for `rows` rows of scores
+// s[r][0..n) (row stride n): x = scale·s, keys j >= limit(r) masked, where limit(r) = n, or
+// min(n, causal_base + r + 1) when causal_base >= 0; p = exp(x - max_j x) and l[r] = Σ_j p in
+// f32. p is written as bf16 bits (kBf16Bits), as f32 rounded to bf16 values (kBf16Values), or
+// as f32 (kF32); an f32 p may overwrite s in place.
+enum class AttnProbs { kF32, kBf16Values, kBf16Bits };
+struct AttnProbsArgs {
+    float* s;
+    int64_t rows, n;
+    float scale;
+    int64_t causal_base;  // -1: no mask
+    AttnProbs mode;
+    void* p;
+    float* l;
+};
+void attn_probs_avx2(int nt, const AttnProbsArgs& a);
+void attn_probs_avx512(int nt, const AttnProbsArgs& a);  // only when detect_isa() == Isa::Avx512
+
 }  // namespace pictor::engine::detail

@@ -1,5 +1,6 @@
-// Flash attention against a naive double softmax(QKᵀ)V: causal, GQA, S = 1, long sequences,
-// odd head dims and padded strides, both precisions, each kernel set this CPU can run.
+// Attention against a naive double softmax(QKᵀ)V: causal, GQA, S = 1, long sequences, odd
+// head dims and padded strides, both precisions, each kernel set this CPU can run, and both
+// implementations (fused flash kernel, matmuls over query tiles).
 #include <cmath>
 
 #include "engine/attention.h"
@@ -40,17 +41,17 @@ std::vector<double> reference(const std::vector<float>& q, const std::vector<flo
     return out;
 }
 
-class AttentionP : public ::testing::TestWithParam<std::tuple<Precision, Isa>> {};
+class AttentionP : public ::testing::TestWithParam<std::tuple<Precision, Isa, AttentionImpl>> {};
 
 TEST_P(AttentionP, MatchesNaiveSoftmax) {
-    auto [prec, isa] = GetParam();
+    auto [prec, isa, impl] = GetParam();
     Context cx(prec);
     cx.set_isa(isa);
     std::vector<Case> cases = {
         {1, 1, 1, 1, 16, false},    {1, 7, 2, 1, 32, false},     {5, 5, 4, 2, 16, true},
         {70, 70, 2, 2, 128, true},  {33, 100, 4, 1, 128, true},   {129, 129, 3, 3, 18, false},
         {65, 200, 2, 2, 64, false}, {200, 200, 8, 2, 128, true},  {300, 300, 1, 1, 512, false},
-        {17, 17, 2, 2, 2, false},
+        {17, 17, 2, 2, 2, false},   {700, 1200, 1, 1, 64, true},  // two query tiles of the matmul path
     };
     if (!sanitized()) cases.push_back({1100, 1100, 2, 1, 128, true});
     else cases.resize(6);
@@ -66,6 +67,7 @@ TEST_P(AttentionP, MatchesNaiveSoftmax) {
         p.kv_heads = c.Hkv;
         p.head_dim = c.D;
         p.causal = c.causal;
+        p.impl = impl;
         attention(cx, q.data(), k.data(), v.data(), out.data(), p);
         auto ref = reference(q, k, v, c, scale, prec == Precision::BF16);
         // f32: 1e-5 relative to the value scale (|v| ~ 1); bf16: probabilities are rounded to
@@ -77,7 +79,7 @@ TEST_P(AttentionP, MatchesNaiveSoftmax) {
 }
 
 TEST_P(AttentionP, StridedSlicesOfFusedQkv) {
-    auto [prec, isa] = GetParam();
+    auto [prec, isa, impl] = GetParam();
     Context cx(prec);
     cx.set_isa(isa);
     const int64_t S = 45, H = 3, D = 32, ld = 3 * H * D;
@@ -94,6 +96,7 @@ TEST_P(AttentionP, StridedSlicesOfFusedQkv) {
     p.heads = H;
     p.head_dim = D;
     p.ldq = p.ldk = p.ldv = ld;
+    p.impl = impl;
     std::vector<float> a(q.size()), b(q.size());
     attention(cx, qkv.data(), qkv.data() + H * D, qkv.data() + 2 * H * D, a.data(), p);
     p.ldq = p.ldk = p.ldv = 0;
@@ -103,9 +106,11 @@ TEST_P(AttentionP, StridedSlicesOfFusedQkv) {
 
 INSTANTIATE_TEST_SUITE_P(
     All, AttentionP,
-    ::testing::Combine(::testing::Values(Precision::F32, Precision::BF16), ::testing::ValuesIn(isas())),
+    ::testing::Combine(::testing::Values(Precision::F32, Precision::BF16), ::testing::ValuesIn(isas()),
+                       ::testing::Values(AttentionImpl::Fused, AttentionImpl::Matmul)),
     [](const auto& info) {
-        return std::string(std::get<0>(info.param) == Precision::F32 ? "f32_" : "bf16_") + isa_name(std::get<1>(info.param));
+        return std::string(std::get<0>(info.param) == Precision::F32 ? "f32_" : "bf16_") + isa_name(std::get<1>(info.param)) +
+               (std::get<2>(info.param) == AttentionImpl::Fused ? "_fused" : "_matmul");
     });
 
 // The VAE's single-head attention over 16384 tokens (1024²) is seconds of work in one call: a
@@ -114,11 +119,15 @@ TEST(AttentionCancel, FlagStopsBeforeAndBetweenQueryTiles) {
     if (sanitized()) GTEST_SKIP() << "too slow under sanitizers";
     Context cx(Precision::BF16, kCancelTestThreads);
     AttentionParams p;
-    p.S = p.Skv = 2048;
+    p.S = p.Skv = 4096;  // the matmul path's query tiles are 256 rows here: 16 of them
     p.heads = 1;
-    p.head_dim = 512;  // ~8.6 GFLOP
+    p.head_dim = 256;  // ~17 GFLOP
     std::vector<float> q(size_t(p.S * p.head_dim), 0.01f), out(q.size());
-    expect_cancel_stops_op(cx, "8.6 GFLOP attention", [&] { attention(cx, q.data(), q.data(), q.data(), out.data(), p); });
+    for (AttentionImpl impl : {AttentionImpl::Fused, AttentionImpl::Matmul}) {
+        p.impl = impl;
+        expect_cancel_stops_op(cx, impl == AttentionImpl::Fused ? "17 GFLOP fused attention" : "17 GFLOP matmul attention",
+                               [&] { attention(cx, q.data(), q.data(), q.data(), out.data(), p); });
+    }
 }
 
 }  // namespace

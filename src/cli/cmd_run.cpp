@@ -15,6 +15,7 @@
 #include "cli/cmd_run_interactive.h"
 #include "cli/cmd_run_options.h"
 #include "cli/commands.h"
+#include "cli/format.h"
 #include "cli/server_launcher.h"
 #include "util/error.h"
 
@@ -33,12 +34,6 @@ struct RunOptions {
     std::string output;
     std::string keepalive;
 };
-
-std::string trim(const std::string& s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) return "";
-    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
 
 std::string join(const std::vector<std::string>& words) {
     std::string s;
@@ -70,7 +65,7 @@ int run(CliContext& ctx, const RunOptions& o) {
     if (!stdin_tty) {
         // Like the reference, piped text comes first: `cat style.txt | pictor run m "a cat"`.
         const std::string in{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-        const std::string piped = trim(in);
+        const std::string piped(trim(in));
         if (!piped.empty()) prompt = prompt.empty() ? piped : piped + " " + prompt;
         interactive = false;
     }

@@ -5,6 +5,7 @@
 
 #include <ostream>
 
+#include "cli/format.h"
 #include "cli/interrupt_router.h"
 #include "cli/line_editor.h"
 #include "cli/signal_watcher.h"
@@ -15,12 +16,6 @@ namespace {
 
 constexpr const char* kPrompt = ">>> ";
 constexpr const char* kPlaceholder = "Describe an image to generate (/help for commands)";
-
-std::string trim(const std::string& s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) return "";
-    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
 
 // Handles a line starting with '/'; returns false for /bye.
 bool command(const std::string& line, ImageSettings& settings, RunStreams& io) {
@@ -67,7 +62,7 @@ int session(const server::HostPort& host, const std::string& model, ImageSetting
             if (r.line.empty()) io.out << "\nUse Ctrl + d or /bye to exit." << std::endl;
             continue;
         }
-        const std::string line = trim(r.line);
+        const std::string line(trim(r.line));
         if (line.empty()) continue;
         history.add(line);
         if (line[0] == '/') {

@@ -24,12 +24,6 @@ struct ShowOptions {
     bool verbose = false, modelfile = false, license = false, parameters = false;
 };
 
-std::string trim(const std::string& s) {
-    const auto b = s.find_first_not_of(" \t\r");
-    if (b == std::string::npos) return "";
-    return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
-
 void section(std::ostream& out, const std::string& header, const Rows& rows) {
     out << "  " << header << "\n" << render_table(rows) << "\n";
 }
@@ -57,10 +51,10 @@ void print_info(std::ostream& out, const json& r, bool verbose) {
         Rows rows;
         std::istringstream lines(params);
         for (std::string line; std::getline(lines, line);) {
-            line = trim(line);
+            line = std::string(trim(line));
             if (line.empty()) continue;
             const auto sp = line.find(' ');
-            rows.push_back({"", line.substr(0, sp), sp == std::string::npos ? "" : trim(line.substr(sp))});
+            rows.push_back({"", line.substr(0, sp), sp == std::string::npos ? "" : std::string(trim(line.substr(sp)))});
         }
         section(out, "Parameters", rows);
     }
@@ -69,7 +63,7 @@ void print_info(std::ostream& out, const json& r, bool verbose) {
         Rows rows;
         std::istringstream lines(lic);
         for (std::string line; std::getline(lines, line);) {
-            line = trim(line);
+            line = std::string(trim(line));
             if (line.empty()) continue;
             if (rows.size() == 2) {
                 rows.push_back({"", "..."});

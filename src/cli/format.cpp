@@ -117,4 +117,11 @@ std::string render_table(const std::vector<std::vector<std::string>>& rows) {
     return out;
 }
 
+std::string_view trim(std::string_view s) {
+    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+    return s;
+}
+
 }  // namespace pictor::cli

@@ -21,6 +21,9 @@ std::string human_time(std::chrono::system_clock::time_point t,
 // Parses RFC 3339 ("2024-05-01T12:34:56.123+02:00", "...Z"); nullopt when malformed.
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s);
 
+// s without leading and trailing spaces, tabs, CRs and LFs.
+std::string_view trim(std::string_view s);
+
 // Columns padded to their widest cell and separated by four spaces; trailing spaces trimmed.
 std::string render_table(const std::vector<std::vector<std::string>>& rows);
 

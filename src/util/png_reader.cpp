@@ -26,12 +26,12 @@ struct ReadContext {
     bool had_alpha = false;
 };
 
-void on_error(png_structp png, png_const_charp msg) {
+void on_read_error(png_structp png, png_const_charp msg) {
     auto* ctx = static_cast<ReadContext*>(png_get_error_ptr(png));
     ctx->error = msg ? msg : "unknown libpng error";
     png_longjmp(png, 1);
 }
-void on_warning(png_structp, png_const_charp) {}
+void on_read_warning(png_structp, png_const_charp) {}
 
 void on_read(png_structp png, png_bytep out, png_size_t len) {
     auto* ctx = static_cast<ReadContext*>(png_get_io_ptr(png));
@@ -98,7 +98,7 @@ DecodedPng decode_png(const uint8_t* data, size_t size) {
     ReadContext ctx;
     ctx.data = data;
     ctx.size = size;
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning);
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &ctx, on_read_error, on_read_warning);
     if (!png) fail(ErrorKind::Internal, "png: cannot create read struct");
     png_infop info = png_create_info_struct(png);
     png_infop end_info = info ? png_create_info_struct(png) : nullptr;

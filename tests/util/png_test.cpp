@@ -13,15 +13,15 @@
 
 namespace {
 
-const std::string kCases = std::string(PICTOR_SHARED_DIR) + "/testdata/zimage-dev/cases/";
+const std::string kPngCases = std::string(PICTOR_SHARED_DIR) + "/testdata/zimage-dev/cases/";
 
 void check_case(const std::string& name) {
-    auto dec = pictor::read_npy(kCases + name + "/decoded.npy");
+    auto dec = pictor::read_npy(kPngCases + name + "/decoded.npy");
     ASSERT_EQ(dec.shape.size(), 4u);
     const int c = int(dec.shape[1]), h = int(dec.shape[2]), w = int(dec.shape[3]);
     const auto x = dec.as<float>();
     const auto mine = pictor::planar_to_interleaved_u8(x.data(), c, h, w);
-    const auto ref = pictor::read_png_file(kCases + name + "/image.png");
+    const auto ref = pictor::read_png_file(kPngCases + name + "/image.png");
     ASSERT_EQ(ref.width, w);
     ASSERT_EQ(ref.height, h);
     ASSERT_EQ(ref.rgb.size(), mine.size());

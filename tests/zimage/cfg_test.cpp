@@ -8,12 +8,15 @@
 #include <fstream>
 
 #include "util/npy.h"
+#include "zimage_test_util.h"
 
 using namespace pictor::zimage;
 
 namespace {
-const std::string kDev = std::string(PICTOR_SHARED_DIR) + "/testdata/zimage-dev/";
-}
+
+using pictor::zimage::test::dev_dir;
+
+}  // namespace
 
 TEST(Cfg, EnabledAndTruncation) {
     EXPECT_FALSE(cfg_enabled(0.0f));
@@ -44,13 +47,13 @@ TEST(Cfg, CombineAndRenormalize) {
 
 // d2 runs with guidance 2.5: -(pos + g·(pos - neg)) must equal the reference noise_pred.
 TEST(Cfg, MatchesReferenceD2) {
-    std::ifstream f(kDev + "cases.json");
+    std::ifstream f(dev_dir() + "cases.json");
     const auto j = nlohmann::json::parse(f);
     float g = 0;
     for (const auto& c : j["cases"])
         if (c["name"] == "d2") g = c["guidance"].get<float>();
     ASSERT_GT(g, 0.0f);
-    const std::string dir = kDev + "cases/d2/";
+    const std::string dir = dev_dir() + "cases/d2/";
     for (int i = 0; i < 3; ++i) {
         char p[64];
         std::snprintf(p, sizeof p, "step%02d_", i);

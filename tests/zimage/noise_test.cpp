@@ -10,16 +10,17 @@
 
 #include "util/half.h"
 #include "util/npy.h"
+#include "zimage_test_util.h"
 
 using pictor::zimage::NormalKernel;
 using pictor::zimage::TorchCpuGenerator;
 
 namespace {
 
-const std::string kDev = std::string(PICTOR_SHARED_DIR) + "/testdata/zimage-dev/";
+using pictor::zimage::test::dev_dir;
 
 nlohmann::json load_case(const std::string& name) {
-    std::ifstream f(kDev + "cases.json");
+    std::ifstream f(dev_dir() + "cases.json");
     const auto j = nlohmann::json::parse(f);
     for (const auto& c : j["cases"])
         if (c["name"] == name) return c;
@@ -33,7 +34,7 @@ void check_reference_noise(const std::string& name) {
     const auto c = load_case(name);
     const uint64_t seed = c["seed"].get<uint64_t>();
     const int64_t h = c["height"].get<int64_t>() / 8, w = c["width"].get<int64_t>() / 8;
-    const auto ref = pictor::read_npy(kDev + "cases/" + name + "/noise.npy");
+    const auto ref = pictor::read_npy(dev_dir() + "cases/" + name + "/noise.npy");
     ASSERT_EQ(ref.shape, (std::vector<int64_t>{1, 16, h, w}));
     const auto want = ref.as<float>();
 

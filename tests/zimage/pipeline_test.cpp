@@ -20,9 +20,10 @@
 
 namespace {
 
+using pictor::zimage::test::dev_dir;
+
 namespace fs = std::filesystem;
 using pictor::engine::Precision;
-const std::string kDev = std::string(PICTOR_SHARED_DIR) + "/testdata/zimage-dev";
 using pictor::zimage::test::rel_l2;
 
 double psnr(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
@@ -48,7 +49,7 @@ struct Case {
 };
 
 std::vector<Case> load_cases() {
-    std::ifstream in(kDev + "/cases.json");
+    std::ifstream in(dev_dir() + "cases.json");
     nlohmann::json j = nlohmann::json::parse(in);
     std::vector<Case> out;
     for (auto& c : j["cases"]) {
@@ -71,7 +72,7 @@ void run_case(const Case& c, Precision precision) {
     pictor::zimage::PipelineOptions opts;
     opts.precision = precision;
     opts.dump_dir = dump;
-    auto pipe = pictor::zimage::Pipeline::load(pictor::store::ModelFiles::open_directory(kDev + "/model"), opts);
+    auto pipe = pictor::zimage::Pipeline::load(pictor::store::ModelFiles::open_directory(dev_dir() + "model"), opts);
     pictor::zimage::GenerateParams p;
     p.prompt = c.prompt;
     p.negative_prompt = c.negative;
@@ -87,7 +88,7 @@ void run_case(const Case& c, Precision precision) {
     ASSERT_EQ(int(steps_seen.size()), c.steps + 1);
     EXPECT_EQ(steps_seen.back(), c.steps);
 
-    const std::string ref = kDev + "/cases/" + c.name + "/";
+    const std::string ref = dev_dir() + "cases/" + c.name + "/";
     auto want_ids = pictor::read_npy(ref + "token_ids.npy").as<int64_t>();
     EXPECT_EQ(pictor::read_npy((dump / "token_ids.npy").string()).as<int64_t>(), want_ids);
     auto noise = pictor::read_npy((dump / "noise.npy").string());
@@ -144,7 +145,7 @@ TEST(Pipeline, ReferenceCasesBF16) {
 }
 
 TEST(Pipeline, RejectsBadSizesAndCancels) {
-    auto pipe = pictor::zimage::Pipeline::load(pictor::store::ModelFiles::open_directory(kDev + "/model"), {});
+    auto pipe = pictor::zimage::Pipeline::load(pictor::store::ModelFiles::open_directory(dev_dir() + "model"), {});
     pictor::zimage::GenerateParams p;
     p.prompt = "x";
     p.width = 72;

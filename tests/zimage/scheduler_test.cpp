@@ -10,12 +10,13 @@
 
 #include "util/error.h"
 #include "util/npy.h"
+#include "zimage_test_util.h"
 
 using namespace pictor::zimage;
 
 namespace {
 
-const std::string kDev = std::string(PICTOR_SHARED_DIR) + "/testdata/zimage-dev/";
+using pictor::zimage::test::dev_dir;
 
 std::string slurp(const std::string& p) {
     std::ifstream f(p);
@@ -34,7 +35,7 @@ uint32_t bits(float f) {
 int64_t ulps(float a, float b) { return std::llabs(int64_t(int32_t(bits(a))) - int64_t(int32_t(bits(b)))); }
 
 int case_steps(const std::string& name) {
-    const auto j = nlohmann::json::parse(slurp(kDev + "cases.json"));
+    const auto j = nlohmann::json::parse(slurp(dev_dir() + "cases.json"));
     for (const auto& c : j["cases"])
         if (c["name"] == name) return c["steps"].get<int>();
     return 0;
@@ -51,11 +52,11 @@ struct Count {
 };
 
 void check_case(const std::string& name) {
-    const auto cfg = SchedulerConfig::from_json(slurp(kDev + "model/scheduler/scheduler_config.json"));
+    const auto cfg = SchedulerConfig::from_json(slurp(dev_dir() + "model/scheduler/scheduler_config.json"));
     const int n = case_steps(name);
     ASSERT_GT(n, 0);
     const Schedule s = make_schedule(cfg, n);
-    const auto dir = kDev + "cases/" + name + "/";
+    const auto dir = dev_dir() + "cases/" + name + "/";
     const auto sig = pictor::read_npy(dir + "sigmas.npy").as<float>();
     const auto ts = pictor::read_npy(dir + "timesteps.npy").as<float>();
     ASSERT_EQ(sig.size(), size_t(n) + 1);
@@ -76,10 +77,10 @@ void check_case(const std::string& name) {
 
 // Euler steps from the reference noise and noise_preds reproduce the reference latents.
 void check_euler(const std::string& name) {
-    const auto cfg = SchedulerConfig::from_json(slurp(kDev + "model/scheduler/scheduler_config.json"));
+    const auto cfg = SchedulerConfig::from_json(slurp(dev_dir() + "model/scheduler/scheduler_config.json"));
     const int n = case_steps(name);
     const Schedule s = make_schedule(cfg, n);
-    const auto dir = kDev + "cases/" + name + "/";
+    const auto dir = dev_dir() + "cases/" + name + "/";
     auto x = pictor::read_npy(dir + "noise.npy").as<float>();
     for (int i = 0; i < n; ++i) {
         char f[64];
@@ -99,7 +100,7 @@ void check_euler(const std::string& name) {
 }  // namespace
 
 TEST(Scheduler, ParsesZimageDevConfig) {
-    const auto c = SchedulerConfig::from_json(slurp(kDev + "model/scheduler/scheduler_config.json"));
+    const auto c = SchedulerConfig::from_json(slurp(dev_dir() + "model/scheduler/scheduler_config.json"));
     EXPECT_EQ(c.num_train_timesteps, 1000);
     EXPECT_EQ(c.shift, 3.0);
     EXPECT_FALSE(c.use_dynamic_shifting);

@@ -28,6 +28,9 @@
 
 namespace {
 
+using pictor::zimage::test::dev_dir;
+using pictor::zimage::test::DevModel;
+
 using pictor::Error;
 using pictor::ErrorKind;
 using pictor::engine::Context;
@@ -39,17 +42,12 @@ using pictor::zimage::TransformerConfig;
 using pictor::zimage::test::OverlayFiles;
 using pictor::zimage::test::rel_l2;
 
-const std::string kDev = pictor::zimage::test::dev_dir();
 
 std::vector<float> load(const std::string& path) { return pictor::read_npy(path).to_f32(); }
 
-struct Model {
-    std::unique_ptr<ModelFiles> files = ModelFiles::open_directory(kDev + "model");
-};
-
 // Runs every step of a case and returns the worst relative L2 error over all DiT outputs.
 double run_case(Transformer& dit, const std::string& name, const char* label) {
-    const std::string dir = kDev + "cases/" + name + "/";
+    const std::string dir = dev_dir() + "cases/" + name + "/";
     const int64_t cap_feat = dit.config().cap_feat_dim;
     pictor::NpyArray noise = pictor::read_npy(dir + "noise.npy");
     const int64_t h = noise.shape.at(2), w = noise.shape.at(3);
@@ -85,7 +83,7 @@ double run_case(Transformer& dit, const std::string& name, const char* label) {
 }
 
 TEST(TransformerConfig, ParsesTheDevConfig) {
-    Model m;
+    DevModel m;
     TransformerConfig c = TransformerConfig::parse(m.files->require_text("transformer/config.json"));
     EXPECT_EQ(c.dim, 128);
     EXPECT_EQ(c.n_heads, 4);
@@ -103,7 +101,7 @@ TEST(TransformerConfig, ParsesTheDevConfig) {
 }
 
 TEST(TransformerConfig, MissingOrInvalidKeysAreCorrupt) {
-    Model m;
+    DevModel m;
     const auto base = nlohmann::json::parse(m.files->require_text("transformer/config.json"));
     auto expect_corrupt = [&](nlohmann::json j, const std::string& needle) {
         try {
@@ -130,7 +128,7 @@ TEST(TransformerConfig, MissingOrInvalidKeysAreCorrupt) {
 }
 
 TEST(Transformer, ConfigNotMatchingWeightsIsCorrupt) {
-    Model m;
+    DevModel m;
     Context cx(Precision::F32, 2);
     const auto base = nlohmann::json::parse(m.files->require_text("transformer/config.json"));
     auto expect_corrupt = [&](const char* key, int value, const std::string& needle, const char* key2 = nullptr,
@@ -157,7 +155,7 @@ TEST(Transformer, ConfigNotMatchingWeightsIsCorrupt) {
 }
 
 TEST(Transformer, MatchesReferenceF32) {
-    Model m;
+    DevModel m;
     Context cx(Precision::F32, 2);
     auto dit = Transformer::load(cx, *m.files);
     std::printf("resident bytes: %zu\n", dit->resident_bytes());
@@ -168,7 +166,7 @@ TEST(Transformer, MatchesReferenceF32) {
 }
 
 TEST(Transformer, MatchesReferenceBF16) {
-    Model m;
+    DevModel m;
     Context cx(Precision::BF16, 2);
     auto dit = Transformer::load(cx, *m.files);
     for (const char* c : {"d1", "d2"}) {
@@ -180,10 +178,10 @@ TEST(Transformer, MatchesReferenceBF16) {
 // Latent 10×6 -> 5×3 = 15 image tokens, padded to 32 with x_pad_token; also checks that
 // buffers and cached RoPE tables reused across shapes do not leak between calls.
 TEST(Transformer, OddSizesAndBufferReuse) {
-    Model m;
+    DevModel m;
     Context cx(Precision::F32, 2);
     auto dit = Transformer::load(cx, *m.files);
-    const auto feats = load(kDev + "cases/d1/prompt_embeds.npy");
+    const auto feats = load(dev_dir() + "cases/d1/prompt_embeds.npy");
     auto cap = dit->prepare_caption(feats, int64_t(feats.size()) / dit->config().cap_feat_dim);
     std::mt19937 rng(5);
     std::normal_distribution<float> nd;
@@ -206,10 +204,10 @@ TEST(Transformer, OddSizesAndBufferReuse) {
 // A set cancel flag stops the forward before its next block; the model stays usable and a
 // later forward gives the same result as one that was never interrupted.
 TEST(Transformer, CancelStopsTheForwardAndLeavesTheModelUsable) {
-    Model m;
+    DevModel m;
     Context cx(Precision::F32, 2);
     auto dit = Transformer::load(cx, *m.files);
-    const auto feats = load(kDev + "cases/d1/prompt_embeds.npy");
+    const auto feats = load(dev_dir() + "cases/d1/prompt_embeds.npy");
     auto cap = dit->prepare_caption(feats, int64_t(feats.size()) / dit->config().cap_feat_dim);
     std::vector<float> latent(16 * 8 * 8, 0.25f);
     const auto before = dit->forward(latent, 8, 8, 0.5f, *cap);
@@ -227,7 +225,7 @@ TEST(Transformer, CancelStopsTheForwardAndLeavesTheModelUsable) {
 // fp8 weights (per-row scale), including the fused QKV / w1|w3 concatenation of scales, must
 // give what the same dequantised weights give in f32.
 TEST(Transformer, Fp8WeightsMatchDequantised) {
-    Model m;
+    DevModel m;
     OverlayFiles fp8(*m.files), deq(*m.files);
     for (const std::string& name : m.files->names("transformer")) {
         const auto& w = m.files->get("transformer", name);
@@ -259,7 +257,7 @@ TEST(Transformer, Fp8WeightsMatchDequantised) {
         const auto& db = deq.storage.back();
         deq.weights["transformer/" + name] = {pictor::store::DType::F32, w.shape, {db.data(), db.size()}, {}};
     }
-    const std::string dir = kDev + "cases/d1/";
+    const std::string dir = dev_dir() + "cases/d1/";
     const auto feats = load(dir + "prompt_embeds.npy");
     const auto noise = load(dir + "noise.npy");
     const float t = load(dir + "step00_t_model.npy").at(0);

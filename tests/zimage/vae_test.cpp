@@ -25,6 +25,9 @@
 
 namespace {
 
+using pictor::zimage::test::dev_dir;
+using pictor::zimage::test::DevModel;
+
 using pictor::Error;
 using pictor::ErrorKind;
 using pictor::engine::Context;
@@ -38,11 +41,6 @@ using pictor::zimage::VaeTiling;
 using pictor::zimage::test::OverlayFiles;
 using pictor::zimage::test::rel_l2;
 
-const std::string kDev = pictor::zimage::test::dev_dir();
-
-struct Model {
-    std::unique_ptr<ModelFiles> files = ModelFiles::open_directory(kDev + "model");
-};
 
 std::vector<float> random_latent(int64_t n, uint32_t seed) {
     std::mt19937 rng(seed);
@@ -53,7 +51,7 @@ std::vector<float> random_latent(int64_t n, uint32_t seed) {
 }
 
 double run_case(VaeDecoder& vae, const char* name, const char* label) {
-    const std::string dir = kDev + "cases/" + name + "/";
+    const std::string dir = dev_dir() + "cases/" + name + "/";
     pictor::NpyArray in = pictor::read_npy(dir + "vae_input.npy");
     const int64_t h = in.shape.at(2), w = in.shape.at(3);
     const std::vector<float> ref = pictor::read_npy(dir + "decoded.npy").to_f32();
@@ -65,7 +63,7 @@ double run_case(VaeDecoder& vae, const char* name, const char* label) {
 }
 
 TEST(VaeConfig, ParsesTheDevConfig) {
-    Model m;
+    DevModel m;
     VaeConfig c = VaeConfig::parse(m.files->require_text("vae/config.json"));
     EXPECT_EQ(c.block_out_channels, (std::vector<int64_t>{32, 32, 64, 64}));
     EXPECT_EQ(c.latent_channels, 16);
@@ -92,7 +90,7 @@ TEST(VaeConfig, ParsesTheDevConfig) {
 }
 
 TEST(VaeConfig, MissingOrInvalidKeysAreCorrupt) {
-    Model m;
+    DevModel m;
     const auto base = nlohmann::json::parse(m.files->require_text("vae/config.json"));
     auto expect_corrupt = [&](const std::string& text, const std::string& needle) {
         try {
@@ -140,13 +138,13 @@ TEST(VaeConfig, MissingOrInvalidKeysAreCorrupt) {
 }
 
 TEST(VaeDecoder, MatchesReferenceF32) {
-    Model m;
+    DevModel m;
     Context cx(Precision::F32, 2);
     auto vae = VaeDecoder::load(cx, *m.files);
     std::printf("resident bytes (before decoding): %zu\n", vae->resident_bytes());
     for (const char* c : {"d1", "d2"}) EXPECT_LT(run_case(*vae, c, "f32"), 1e-4) << c;
     // Auto does not tile these small images: same result.
-    pictor::NpyArray in = pictor::read_npy(kDev + "cases/d2/vae_input.npy");
+    pictor::NpyArray in = pictor::read_npy(dev_dir() + "cases/d2/vae_input.npy");
     const int64_t h = in.shape.at(2), w = in.shape.at(3);
     EXPECT_EQ(vae->decode(in.to_f32(), h, w, VaeTiling::Auto), vae->decode(in.to_f32(), h, w, VaeTiling::Off));
     // On is a no-op when the latent fits one tile (here 128 latent px).
@@ -154,14 +152,14 @@ TEST(VaeDecoder, MatchesReferenceF32) {
 }
 
 TEST(VaeDecoder, MatchesReferenceBF16) {
-    Model m;
+    DevModel m;
     Context cx(Precision::BF16, 2);
     auto vae = VaeDecoder::load(cx, *m.files);
     for (const char* c : {"d1", "d2"}) EXPECT_LT(run_case(*vae, c, "bf16"), 0.02) << c;
 }
 
 TEST(VaeDecoder, BuffersAreReusedAcrossShapes) {
-    Model m;
+    DevModel m;
     Context cx(Precision::F32, 2);
     auto vae = VaeDecoder::load(cx, *m.files);
     const int64_t lc = vae->config().latent_channels;
@@ -173,7 +171,7 @@ TEST(VaeDecoder, BuffersAreReusedAcrossShapes) {
 }
 
 TEST(VaeDecoder, CancelStopsTheDecode) {
-    Model m;
+    DevModel m;
     Context cx(Precision::F32, 2);
     auto vae = VaeDecoder::load(cx, *m.files);
     const std::vector<float> z = random_latent(vae->config().latent_channels * 4 * 6, 3);
@@ -258,7 +256,7 @@ std::vector<float> diffusers_tiled_decode(VaeDecoder& vae, const std::vector<flo
 }
 
 TEST(VaeTiling, MatchesDiffusersTiledDecode) {
-    Model m;
+    DevModel m;
     Context cx(Precision::F32, 2);
     // sample_size 256 -> tiles of 32 latent px, stride 24, 64 px blended, 192 px kept.
     OverlayFiles files(*m.files);
@@ -337,7 +335,7 @@ TEST(VaeTiling, PointwiseDecoderIsSeamless) {
 }
 
 TEST(VaeDecoder, WrongWeightsAreCorrupt) {
-    Model m;
+    DevModel m;
     Context cx(Precision::F32, 2);
     auto expect_corrupt = [&](OverlayFiles& files, const std::string& needle) {
         try {

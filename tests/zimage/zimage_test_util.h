@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,6 +22,11 @@ inline const std::string& dev_dir() {
     static const std::string dir = std::string(PICTOR_SHARED_DIR) + "/testdata/zimage-dev/";
     return dir;
 }
+
+// The reference model, shared/testdata/zimage-dev/model, opened as a folder.
+struct DevModel {
+    std::unique_ptr<store::ModelFiles> files = store::ModelFiles::open_directory(dev_dir() + "model");
+};
 
 // ||got - want|| / ||want||; a size mismatch is a test failure.
 inline double rel_l2(const std::vector<float>& got, const std::vector<float>& want) {

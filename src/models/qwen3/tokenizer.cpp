@@ -22,10 +22,10 @@ constexpr std::string_view kChatSuffix = "<|im_end|>\n<|im_start|>assistant\n";
 
 enum : uint8_t { kUnused = 0, kOrdinary = 1, kSpecial = 2 };
 
-[[noreturn]] void corrupt(const std::string& what) { throw Error(ErrorKind::Corrupt, "tokenizer.json: " + what); }
 
 const json& member(const json& object, const char* key, const char* where) {
-    if (!object.is_object() || !object.contains(key)) corrupt(std::string(where) + " has no \"" + key + "\"");
+    if (!object.is_object() || !object.contains(key))
+        tokenizer_json_corrupt(std::string(where) + " has no \"" + key + "\"");
     return object.at(key);
 }
 
@@ -64,7 +64,7 @@ std::string split_pattern(const json& pre) {
         // A literal: quote it so no character is special.
         return "\\Q" + pattern.at("String").get<std::string>() + "\\E";
     }
-    corrupt("Split pattern is neither Regex nor String");
+    tokenizer_json_corrupt("Split pattern is neither Regex nor String");
 }
 
 // Whether the normalizer is NFC (true) or absent (false).
@@ -122,8 +122,8 @@ Tokenizer Tokenizer::from_json(std::string_view tokenizer_json, std::string_view
     try {
         const json& model = member(root, "model", "root");
         check_model(model);
-        if (!file.has_vocab) corrupt("model has no \"vocab\"");
-        if (!file.has_merges) corrupt("model has no \"merges\"");
+        if (!file.has_vocab) tokenizer_json_corrupt("model has no \"vocab\"");
+        if (!file.has_merges) tokenizer_json_corrupt("model has no \"merges\"");
         Vocabulary& vocab = file.vocab;
         int32_t max_id = -1;
         vocab.for_each([&](std::string_view, int32_t id) { max_id = std::max(max_id, id); });
@@ -134,7 +134,7 @@ Tokenizer Tokenizer::from_json(std::string_view tokenizer_json, std::string_view
                 AddedToken a;
                 a.content = member(t, "content", "added token").get<std::string>();
                 a.id = member(t, "id", "added token").get<int32_t>();
-                if (a.id < 0) corrupt("negative id for added token '" + a.content + "'");
+                if (a.id < 0) tokenizer_json_corrupt("negative id for added token '" + a.content + "'");
                 a.special = t.value("special", false);
                 a.single_word = t.value("single_word", false);
                 a.lstrip = t.value("lstrip", false);
@@ -146,7 +146,7 @@ Tokenizer Tokenizer::from_json(std::string_view tokenizer_json, std::string_view
         }
 
         // Ids index per-id tables; a stray huge id would otherwise allocate gigabytes.
-        if (max_id >= (1 << 24)) corrupt("token id " + std::to_string(max_id) + " is implausibly large");
+        if (max_id >= (1 << 24)) tokenizer_json_corrupt("token id " + std::to_string(max_id) + " is implausibly large");
 
         Tokenizer tok(BytePairEncoder(vocab, file.merges),
                       RegexSplitter(split_pattern(member(root, "pre_tokenizer", "root"))));
@@ -195,7 +195,7 @@ Tokenizer Tokenizer::from_json(std::string_view tokenizer_json, std::string_view
         tok.eos_id_ = resolve("eos_token", "<|im_end|>");
         return tok;
     } catch (const json::exception& e) {
-        corrupt(std::string("unexpected structure: ") + e.what());
+        tokenizer_json_corrupt(std::string("unexpected structure: ") + e.what());
     }
 }
 

@@ -9,8 +9,6 @@ namespace {
 
 using json = nlohmann::json;
 
-[[noreturn]] void corrupt(const std::string& what) { throw Error(ErrorKind::Corrupt, "tokenizer.json: " + what); }
-
 // SAX handler: builds the DOM like nlohmann's own parser, except that the object at
 // /model/vocab and the array at /model/merges are diverted into TokenizerFile's containers.
 class Reader {
@@ -32,19 +30,20 @@ public:
         return value(json(v));
     }
     bool number_float(json::number_float_t v, const json::string_t&) { return value(json(v)); }
-    bool binary(json::binary_t&) { corrupt("unexpected binary value"); }
+    bool binary(json::binary_t&) { tokenizer_json_corrupt("unexpected binary value"); }
 
     bool string(json::string_t& s) {
         switch (mode_) {
             case Mode::Merges: {
                 // Older format "left right"; tokens never contain a space (it is spelled U+0120).
                 const size_t space = s.find(' ');
-                if (space == std::string::npos || space == 0 || space + 1 == s.size()) corrupt("bad merge \"" + s + "\"");
+                if (space == std::string::npos || space == 0 || space + 1 == s.size())
+                    tokenizer_json_corrupt("bad merge \"" + s + "\"");
                 file_.merges.emplace_back(s.substr(0, space), s.substr(space + 1));
                 return true;
             }
             case Mode::MergePair:
-                if (pair_.size() == 2) corrupt("a merge pair has more than two tokens");
+                if (pair_.size() == 2) tokenizer_json_corrupt("a merge pair has more than two tokens");
                 pair_.push_back(std::move(s));
                 return true;
             default:
@@ -63,7 +62,8 @@ public:
             file_.has_vocab = true;
             return true;
         }
-        if (mode_ != Mode::Dom) corrupt(mode_ == Mode::Vocab ? "model.vocab values must be ids" : "bad model.merges entry");
+        if (mode_ != Mode::Dom)
+            tokenizer_json_corrupt(mode_ == Mode::Vocab ? "model.vocab values must be ids" : "bad model.merges entry");
         json* node = place(json::object());
         if (stack_.size() == 1 && key_ == "model" && stack_.back()->is_object()) model_ = node;
         stack_.push_back(node);
@@ -92,13 +92,13 @@ public:
                 pair_.clear();
                 return true;
             default:
-                corrupt(mode_ == Mode::Vocab ? "model.vocab values must be ids" : "bad model.merges entry");
+                tokenizer_json_corrupt(mode_ == Mode::Vocab ? "model.vocab values must be ids" : "bad model.merges entry");
         }
     }
     bool end_array() {
         switch (mode_) {
             case Mode::MergePair:
-                if (pair_.size() != 2) corrupt("a merge pair does not have two tokens");
+                if (pair_.size() != 2) tokenizer_json_corrupt("a merge pair does not have two tokens");
                 file_.merges.emplace_back(std::move(pair_[0]), std::move(pair_[1]));
                 mode_ = Mode::Merges;
                 return true;
@@ -112,7 +112,7 @@ public:
     }
 
     bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
-        corrupt(std::string("not valid JSON: ") + e.what());
+        tokenizer_json_corrupt(std::string("not valid JSON: ") + e.what());
     }
 
 private:
@@ -123,13 +123,14 @@ private:
     }
 
     bool vocab_id(int64_t v) {
-        if (v < 0 || v > std::numeric_limits<int32_t>::max()) corrupt("bad id for token '" + key_ + "'");
+        if (v < 0 || v > std::numeric_limits<int32_t>::max()) tokenizer_json_corrupt("bad id for token '" + key_ + "'");
         file_.vocab.insert_or_assign(key_, static_cast<int32_t>(v));
         return true;
     }
 
     bool value(json v) {
-        if (mode_ != Mode::Dom) corrupt(mode_ == Mode::Vocab ? "model.vocab values must be ids" : "bad model.merges entry");
+        if (mode_ != Mode::Dom)
+            tokenizer_json_corrupt(mode_ == Mode::Vocab ? "model.vocab values must be ids" : "bad model.merges entry");
         place(std::move(v));
         return true;
     }
@@ -168,5 +169,7 @@ TokenizerFile parse_tokenizer_json(std::string_view text) {
     json::sax_parse(text, &reader);
     return file;
 }
+
+void tokenizer_json_corrupt(const std::string& what) { throw Error(ErrorKind::Corrupt, "tokenizer.json: " + what); }
 
 }  // namespace pictor::qwen3

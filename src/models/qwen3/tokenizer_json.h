@@ -26,4 +26,7 @@ struct TokenizerFile {
 // Throws Error(Corrupt) for invalid JSON or a malformed vocab/merges.
 TokenizerFile parse_tokenizer_json(std::string_view text);
 
+// Throws Error(Corrupt) "tokenizer.json: <what>".
+[[noreturn]] void tokenizer_json_corrupt(const std::string& what);
+
 }  // namespace pictor::qwen3

@@ -13,8 +13,6 @@ namespace pictor::zimage {
 
 namespace {
 
-constexpr const char* kComponent = "transformer";
-
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
 // diffusers builds the module list from the config and refuses unexpected keys; a checkpoint
@@ -27,7 +25,7 @@ void check_block_counts(const store::ModelFiles& files, const TransformerConfig&
     const Group groups[] = {{"layers.", "n_layers", cfg.n_layers},
                             {"noise_refiner.", "n_refiner_layers", cfg.n_refiner_layers},
                             {"context_refiner.", "n_refiner_layers", cfg.n_refiner_layers}};
-    for (const std::string& name : files.names(kComponent)) {
+    for (const std::string& name : files.names(kTransformerComponent)) {
         for (const Group& g : groups) {
             if (name.rfind(g.prefix, 0) != 0) continue;
             const char* b = name.data() + g.prefix.size();
@@ -64,12 +62,13 @@ Transformer::Transformer(engine::Context& cx, const store::ModelFiles& files, Tr
     t_embedder_ = TimestepEmbedder(cx, files, cfg_);
     cap_embedder_ = CaptionEmbedder(cx, files, cfg_);
     const std::string xe = "all_x_embedder." + std::to_string(cfg_.patch_size) + "-" + std::to_string(cfg_.f_patch_size);
-    models::WeightTensors xw = models::weight_tensor(files, kComponent, xe + ".weight", {D, cfg_.patch_features()});
-    models::WeightTensors xb = models::weight_tensor(files, kComponent, xe + ".bias", {D});
+    models::WeightTensors xw =
+        models::weight_tensor(files, kTransformerComponent, xe + ".weight", {D, cfg_.patch_features()});
+    models::WeightTensors xb = models::weight_tensor(files, kTransformerComponent, xe + ".bias", {D});
     x_embedder_ = engine::Linear(cx, xw.weight, xb.weight, xw.scale);
     final_layer_ = FinalLayer(cx, files, cfg_);
-    x_pad_token_ = models::weight_f32(files, kComponent, "x_pad_token", {1, D});
-    cap_pad_token_ = models::weight_f32(files, kComponent, "cap_pad_token", {1, D});
+    x_pad_token_ = models::weight_f32(files, kTransformerComponent, "x_pad_token", {1, D});
+    cap_pad_token_ = models::weight_f32(files, kTransformerComponent, "cap_pad_token", {1, D});
 
     // Sized once: the block count is known, no need to move blocks around while loading.
     noise_refiner_.reserve(size_t(cfg_.n_refiner_layers));

@@ -18,8 +18,6 @@ using engine::Tensor;
 
 namespace {
 
-constexpr const char* kComponent = "transformer";
-
 // Per-head RMSNorm of q and k followed by the interleaved-pair RoPE rotation, in one pass over
 // the fused QKV buffer. The engine has both pieces (rms_norm, rope_interleaved), but rms_norm
 // takes contiguous rows only and q/k are strided column slices of [n, 3·dim]; fusing also saves
@@ -161,7 +159,7 @@ TransformerBlock::TransformerBlock(engine::Context& cx, const store::ModelFiles&
       modulated_(modulated),
       qk_norm_(cfg.qk_norm) {
     const int64_t D = dim_, F = ffn_, A = cfg.adaln_dim();
-    const std::string c = kComponent;
+    const std::string c = kTransformerComponent;
     auto name = [&](const char* s) { return prefix + s; };
 
     FusedWeight qkv = fuse_rows(files, c, {name("attention.to_q.weight"), name("attention.to_k.weight"), name("attention.to_v.weight")},

@@ -10,6 +10,9 @@
 
 namespace pictor::zimage {
 
+// The model component (diffusers folder) that holds the DiT's weights.
+inline constexpr const char* kTransformerComponent = "transformer";
+
 struct TransformerConfig {
     int64_t dim = 0;
     int64_t n_heads = 0;

@@ -9,12 +9,11 @@
 namespace pictor::zimage {
 
 namespace {
-constexpr const char* kComponent = "transformer";
 
 engine::Linear linear(engine::Context& cx, const store::ModelFiles& files, const std::string& prefix, int64_t n,
                       int64_t k) {
-    models::WeightTensors w = models::weight_tensor(files, kComponent, prefix + ".weight", {n, k});
-    models::WeightTensors b = models::weight_tensor(files, kComponent, prefix + ".bias", {n});
+    models::WeightTensors w = models::weight_tensor(files, kTransformerComponent, prefix + ".weight", {n, k});
+    models::WeightTensors b = models::weight_tensor(files, kTransformerComponent, prefix + ".bias", {n});
     return engine::Linear(cx, w.weight, b.weight, w.scale);
 }
 
@@ -50,7 +49,7 @@ void TimestepEmbedder::forward(float t_model, float* temb) {
 
 CaptionEmbedder::CaptionEmbedder(engine::Context& cx, const store::ModelFiles& files, const TransformerConfig& cfg)
     : cx_(&cx), in_(cfg.cap_feat_dim), eps_(float(cfg.norm_eps)) {
-    norm_ = models::weight_f32(files, kComponent, "cap_embedder.0.weight", {in_});
+    norm_ = models::weight_f32(files, kTransformerComponent, "cap_embedder.0.weight", {in_});
     linear_ = linear(cx, files, "cap_embedder.1", cfg.dim, in_);
 }
 

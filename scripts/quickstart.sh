@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Unity build, as scripts/test.sh does (same build folder, so no rebuild between the two).
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_UNITY_BUILD="${PICTOR_UNITY_BUILD:-ON}" >/dev/null
 cmake --build build -j"$(nproc)" --target pictor pictor-dev
 ./build/pictor create demo ../shared/testdata/zimage-dev/model
 # `pictor run` starts `pictor serve` in the background when nothing answers on PICTOR_HOST

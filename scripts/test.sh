@@ -6,6 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Unity builds (CMake joins up to 8 sources of a target into one translation unit) halve a full
+# build on 2 cores: 6.4 instead of 13.6 minutes, most of it the repeated parsing and template
+# code of CLI11, cpp-httplib, nlohmann-json and GoogleTest. PICTOR_UNITY_BUILD=OFF builds file
+# by file (faster incremental rebuilds while editing).
+unity="-DCMAKE_UNITY_BUILD=${PICTOR_UNITY_BUILD:-ON}"
+
 if [ "${1:-}" = "--sanitize" ]; then
   # Layers verified under ASan+UBSan so far. create and zimage pass too (43 s and 151 s on 2
   # busy cores) but their tests need the pictor and pictor-dev binaries, i.e. a sanitized build
@@ -22,7 +28,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$logs/asan
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
   export PICTOR_SANITIZED=1   # lets the slowest numeric tests shrink their problem sizes
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DPICTOR_SANITIZE=ON >/dev/null
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DPICTOR_SANITIZE=ON "$unity" >/dev/null
   targets=()
   for l in "${SANITIZED_LAYERS[@]}"; do targets+=("test_$l"); done
   cmake --build build-asan -j"$(nproc)" --target "${targets[@]}"
@@ -41,6 +47,6 @@ if [ "${1:-}" = "--sanitize" ]; then
   exit "$failed"
 fi
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$unity" >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"

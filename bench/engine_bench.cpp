@@ -186,8 +186,9 @@ int main(int argc, char** argv) {
             double sec = time_it(c.S > 2000 ? std::max(1, reps / 2) : reps,
                                  [&] { attention(cx, q.data(), k.data(), v.data(), o.data(), p); });
             char name[96];
-            std::snprintf(name, sizeof name, "attention %-6s %s S=%lld %lldx%lld", impl == AttentionImpl::Fused ? "fused" : "matmul",
-                          c.what, (long long)c.S, (long long)c.H, (long long)c.D);
+            std::snprintf(name, sizeof name, "attention %-6s %s S=%lld %lldx%lld",
+                          impl == AttentionImpl::Fused ? "fused" : "matmul", c.what, (long long)c.S, (long long)c.H,
+                          (long long)c.D);
             report(name, 4.0 * double(c.S) * double(c.S) * double(c.D) * double(c.H) * (c.causal ? 0.5 : 1.0), sec);
         }
     }

@@ -55,8 +55,8 @@ bool probe_native_bf16(const dnnl::engine& eng) {
 Context::Context(Precision precision, int num_threads)
     : precision_(precision), isa_(detect_isa()), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
     set_num_threads(num_threads > 0 ? num_threads : default_threads());
-    // Native bf16 matmul/conv (packed bf16 weights) goes with the AVX-512 kernel set, so that
-    // PICTOR_ISA=avx2 selects the emulation everywhere.
+    // oneDNN's native bf16 matmul/conv goes with the AVX-512 kernel set, so that PICTOR_ISA=avx2
+    // selects the emulation everywhere.
     native_bf16_ = isa_ == Isa::Avx512 && probe_native_bf16(engine_);
 }
 

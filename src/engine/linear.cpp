@@ -57,7 +57,11 @@ Linear::Linear(Linear&&) noexcept = default;
 Linear& Linear::operator=(Linear&&) noexcept = default;
 
 Linear::Linear(Context& cx, Tensor weight, Tensor bias, Tensor scale, LinearOptions options)
-    : cx_(&cx), source_(std::move(weight)), source_scale_(std::move(scale)), lazy_(options.lazy), pack_native_(options.pack_native_bf16) {
+    : cx_(&cx),
+      source_(std::move(weight)),
+      source_scale_(std::move(scale)),
+      lazy_(options.lazy),
+      pack_native_(options.pack_native_bf16) {
     if (source_.ndim() != 2) fail(ErrorKind::InvalidArgument, "Linear: weight must be [N, K], got " + source_.shape_string());
     n_ = source_.dim(0);
     k_ = source_.dim(1);

@@ -25,7 +25,7 @@ enum class Precision { BF16, F32 };
 enum class Isa { Avx2, Avx512 };
 
 // Named scratch slots, so that buffers used by nested calls never alias.
-enum class Scratch : int { LinearSrc, LinearWeight, Attention, Norm, ConvSrc, Count };
+enum class Scratch : int { LinearSrc, LinearWeight, Attention, Norm, ConvSrc, ConvBlockedSrc, ConvBlockedDst, Count };
 
 class Context {
 public:

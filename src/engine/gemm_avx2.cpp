@@ -191,6 +191,9 @@ inline void kernel_6x16(int64_t kc, const float* a, const float* b, float* c, in
     }
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
+    // Unrolled: the loop's own instructions otherwise cost ~10 % (in-cache kernel on the 2-core
+    // AVX2 machine: 76 -> 85 GFLOP/s per thread, of a 90-94 FMA peak).
+#pragma GCC unroll 4
     for (int64_t k = 0; k < kc; ++k) {
         const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
         __m256 av = _mm256_broadcast_ss(a);

@@ -190,36 +190,45 @@ void Conv2d::forward(const float* x, int64_t n, int64_t h, int64_t w, float* y) 
     cx.throw_if_cancelled();
 
     const int nt = cx.num_threads();
-    const int64_t count = n * h * w * ic_;
-    const void* src = x;
-    size_t src_elem = 4;
-    if (s.compute == dt::bf16) {
-        auto* xb = static_cast<uint16_t*>(cx.scratch(Scratch::ConvSrc, size_t(count) * 2));
-        const auto& k = cx.isa() == Isa::Avx512 ? detail::ops_kernels_avx512() : detail::ops_kernels_avx2();
-        k.to_bf16_rows(nt, x, ic_, xb, n * h * w, ic_);
-        src = xb;
-        src_elem = 2;
-    } else if (s.round_src) {
-        auto* xr = static_cast<float*>(cx.scratch(Scratch::ConvSrc, size_t(count) * 4));
-        detail::parallel_chunks(nt, count, 65536, [&](int64_t b, int64_t e) { round_to_bf16(x + b, e - b, xr + b); });
-        src = xr;
-    }
     dnnl::stream& strm = cx.dnnl_stream();
-    auto run = [&](Prim& p, const void* in, float* out) {
-        if (!p.blocked) {
-            p.src.set_data_handle(const_cast<void*>(in));
-            p.dst.set_data_handle(out);
+    // Runs primitive p on `images` NHWC images of `rows` input rows starting at in (f32, the
+    // caller's) into out. The input is converted per call, so a banded convolution never holds
+    // a converted copy of the whole tensor: to bf16 for native bf16; rounded to bf16 values for
+    // the emulation (in the blocked buffer itself when oneDNN runs on its blocked layout).
+    auto run = [&](Prim& p, const float* in, int64_t images, int64_t rows, float* out) {
+        const int64_t count = images * rows * w * ic_;
+        auto round_into = [&](const float* from, float* to, int64_t elems) {
+            detail::parallel_chunks(nt, elems, 65536, [&](int64_t b, int64_t e) { round_to_bf16(from + b, e - b, to + b); });
+        };
+        if (p.blocked) {
+            p.user_src.set_data_handle(const_cast<float*>(in));
+            p.user_dst.set_data_handle(out);
+            const size_t src_bytes = p.src.get_desc().get_size();
+            auto* blocked = static_cast<float*>(cx.scratch(Scratch::ConvBlockedSrc, src_bytes));
+            p.src.set_data_handle(blocked);
+            p.dst.set_data_handle(cx.scratch(Scratch::ConvBlockedDst, p.dst.get_desc().get_size()));
+            p.to_blocked.execute(strm, p.user_src, p.src);
+            strm.wait();
+            if (s.round_src) round_into(blocked, blocked, int64_t(src_bytes / 4));  // padding stays 0
             p.conv.execute(strm, p.args);
+            p.from_blocked.execute(strm, p.dst, p.user_dst);
             strm.wait();
             return;
         }
-        p.user_src.set_data_handle(const_cast<void*>(in));
-        p.user_dst.set_data_handle(out);
-        p.src.set_data_handle(cx.scratch(Scratch::ConvBlockedSrc, p.src.get_desc().get_size()));
-        p.dst.set_data_handle(cx.scratch(Scratch::ConvBlockedDst, p.dst.get_desc().get_size()));
-        p.to_blocked.execute(strm, p.user_src, p.src);
+        const void* src = in;
+        if (s.compute == dt::bf16) {
+            auto* xb = static_cast<uint16_t*>(cx.scratch(Scratch::ConvSrc, size_t(count) * 2));
+            const auto& k = cx.isa() == Isa::Avx512 ? detail::ops_kernels_avx512() : detail::ops_kernels_avx2();
+            k.to_bf16_rows(nt, in, ic_, xb, images * rows * w, ic_);
+            src = xb;
+        } else if (s.round_src) {
+            auto* xr = static_cast<float*>(cx.scratch(Scratch::ConvSrc, size_t(count) * 4));
+            round_into(in, xr, count);
+            src = xr;
+        }
+        p.src.set_data_handle(const_cast<void*>(src));
+        p.dst.set_data_handle(out);
         p.conv.execute(strm, p.args);
-        p.from_blocked.execute(strm, p.dst, p.user_dst);
         strm.wait();
     };
 
@@ -228,16 +237,15 @@ void Conv2d::forward(const float* x, int64_t n, int64_t h, int64_t w, float* y) 
     const double row_flops = 2.0 * double(ow) * double(oc_) * double(ic_) * double(kh_ * kw_);
     const int64_t band_rows = opt_.band_flops > 0 ? std::max<int64_t>(1, int64_t(double(opt_.band_flops) / row_flops)) : oh;
     if (band_rows >= oh) {
-        run(primitive(n, h, w, opt_.pad_top, opt_.pad_bottom), src, y);
+        run(primitive(n, h, w, opt_.pad_top, opt_.pad_bottom), x, n, h, y);
         return;
     }
     // Bands of output rows, one image at a time. Each band reads the input rows under its
     // receptive field (a contiguous NHWC slice, so no copies) with the real zero padding only
     // where the band touches the image's top or bottom edge; results are identical to one
     // whole-image primitive. The cancel flag is checked between bands.
-    const char* in_bytes = static_cast<const char*>(src);
     for (int64_t img = 0; img < n; ++img) {
-        const char* in_img = in_bytes + size_t(img) * size_t(h * w * ic_) * src_elem;
+        const float* in_img = x + img * h * w * ic_;
         float* out_img = y + img * oh * ow * oc_;
         for (int64_t r0 = 0; r0 < oh; r0 += band_rows) {
             if (r0 > 0) cx.throw_if_cancelled();
@@ -246,7 +254,7 @@ void Conv2d::forward(const float* x, int64_t n, int64_t h, int64_t w, float* y) 
             const int64_t last = (r1 - 1) * opt_.stride - opt_.pad_top + kh_;  // padding included: [first, last)
             const int64_t lo = std::max<int64_t>(first, 0), hi = std::min<int64_t>(last, h);
             Prim& p = primitive(1, hi - lo, w, int(lo - first), int(last - hi));
-            run(p, in_img + size_t(lo * w * ic_) * src_elem, out_img + r0 * ow * oc_);
+            run(p, in_img + lo * w * ic_, 1, hi - lo, out_img + r0 * ow * oc_);
         }
     }
 }

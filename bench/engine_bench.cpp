@@ -3,13 +3,15 @@
 // Prints GFLOP/s (median of repeats) to compare with shared/spec/cpu-ceilings.md: bf16 peak
 // ~455 GFLOP/s at 2 threads, oneDNN matmul 400-428.
 //
-// Usage: engine_bench [--f32] [--threads N] [--quick] [--packed] [--only linear|attention|conv]
+// Usage: engine_bench [--f32] [--threads N] [--quick] [--packed] [--only peak|linear|attention|conv]
 //                     [--m 64,288,1056] [--kn 3840x3840,2560x9728,...]
 // The linear section runs every M in --m against every KxN in --kn with bf16 weights held like
 // an mmapped checkpoint (borrowed, not copied); defaults cover the DiT (dim 3840, FFN 10240) and
 // the Qwen3-4B text encoder (hidden 2560, FFN 9728). --packed: with native bf16, pack the bf16
 // weights into oneDNN's blocked layout (LinearOptions::pack_native_bf16) instead of using them
-// in place.
+// in place. The peak section measures this machine's own ceilings (FMA on 8 and, with AVX-512,
+// 16 lanes; vdpbf16ps), to read the other sections against when it is not the spec's machine.
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -74,6 +76,47 @@ void report(const std::string& what, double flop, double sec, const std::string&
     std::fflush(stdout);
 }
 
+// Ceiling loops: per thread, 12 independent accumulator chains (more than FMA latency x
+// throughput needs) and nothing else in the loop. Returns a value that depends on every chain, so
+// the compiler keeps them. FLOPs per iteration: 12 x lanes x 2 (FMA), 12 x 32 x 2 (vdpbf16ps).
+constexpr int kChains = 12;
+
+float fma_chains_avx2(int64_t iters) {
+    __m256 acc[kChains];
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm256_set1_ps(0.001f * float(c));
+    const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(0.0001f);
+    for (int64_t i = 0; i < iters; ++i)
+#pragma GCC unroll 12
+        for (int c = 0; c < kChains; ++c) acc[c] = _mm256_fmadd_ps(acc[c], a, b);
+    float sum = 0;
+    for (int c = 0; c < kChains; ++c) sum += _mm256_cvtss_f32(acc[c]);
+    return sum;
+}
+
+__attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iters) {
+    __m512 acc[kChains];
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(0.001f * float(c));
+    const __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(0.0001f);
+    for (int64_t i = 0; i < iters; ++i)
+#pragma GCC unroll 12
+        for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(acc[c], a, b);
+    float sum = 0;
+    for (int c = 0; c < kChains; ++c) sum += _mm512_cvtss_f32(acc[c]);
+    return sum;
+}
+
+__attribute__((target("avx512f,avx512bf16"))) float dpbf16_chains(int64_t iters) {
+    __m512 acc[kChains];
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(0.001f * float(c));
+    const __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80), b = (__m512bh)_mm512_set1_epi16(0x3800);  // 1.0, 2^-15
+    for (int64_t i = 0; i < iters; ++i)
+#pragma GCC unroll 12
+        for (int c = 0; c < kChains; ++c) acc[c] = _mm512_dpbf16_ps(acc[c], a, b);
+    float sum = 0;
+    for (int c = 0; c < kChains; ++c) sum += _mm512_cvtss_f32(acc[c]);
+    return sum;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,6 +161,26 @@ int main(int argc, char** argv) {
     const int reps = quick ? 2 : 5;
 
     auto want = [&](const char* section) { return only.empty() || only == section; };
+    // This machine's ceilings, on all the Context's threads.
+    if (want("peak")) {
+        const int64_t iters = quick ? 20'000'000 : 50'000'000;
+        volatile float sink = 0;
+        auto peak = [&](const char* what, double flop_per_iter, float (*loop)(int64_t)) {
+            const int nt = cx.num_threads();
+            double sec = time_it(reps, [&] {
+                float s = 0;
+#pragma omp parallel num_threads(nt) reduction(+ : s)
+                s += loop(iters);
+                sink = sink + s;
+            });
+            report(what, flop_per_iter * double(iters) * nt, sec);
+        };
+        peak("peak fp32 FMA, 8 lanes (ymm)", 2.0 * 8 * kChains, fma_chains_avx2);
+        if (cx.isa() == Isa::Avx512) {
+            peak("peak fp32 FMA, 16 lanes (zmm)", 2.0 * 16 * kChains, fma_chains_avx512);
+            peak("peak bf16 vdpbf16ps (zmm)", 2.0 * 32 * kChains, dpbf16_chains);
+        }
+    }
     // Linear at DiT / text-encoder shapes, bf16 weights borrowed as from an mmapped file.
     if (want("linear"))
     for (auto [K, N] : kns) {

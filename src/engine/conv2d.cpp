@@ -32,7 +32,7 @@ struct Conv2d::Prim {
 struct Conv2d::State {
     dt compute = dt::f32;
     bool round_src = false;
-    // f32 convolutions let oneDNN choose the activations' layout (see activation_tag()).
+    // f32 convolutions let oneDNN choose the activations' layout (see primitive()).
     bool any_activation_layout = false;
     // Packed weights; normally one layout, more only if oneDNN insists on another for some shape.
     std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weights;

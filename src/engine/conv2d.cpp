@@ -208,8 +208,10 @@ void Conv2d::forward(const float* x, int64_t n, int64_t h, int64_t w, float* y) 
             p.src.set_data_handle(blocked);
             p.dst.set_data_handle(cx.scratch(Scratch::ConvBlockedDst, p.dst.get_desc().get_size()));
             p.to_blocked.execute(strm, p.user_src, p.src);
-            strm.wait();
-            if (s.round_src) round_into(blocked, blocked, int64_t(src_bytes / 4));  // padding stays 0
+            if (s.round_src) {
+                strm.wait();  // the rounding runs outside the stream
+                round_into(blocked, blocked, int64_t(src_bytes / 4));  // padding stays 0
+            }
             p.conv.execute(strm, p.args);
             p.from_blocked.execute(strm, p.dst, p.user_dst);
             strm.wait();

@@ -33,7 +33,7 @@ struct Conv2d::State {
     dt compute = dt::f32;
     bool round_src = false;
     // f32 convolutions let oneDNN choose the activations' layout (see primitive()).
-    bool any_activation_layout = false;
+    tag activation_tag() const { return compute == dt::f32 ? tag::any : tag::nhwc; }
     // Packed weights; normally one layout, more only if oneDNN insists on another for some shape.
     std::vector<std::pair<dnnl::memory::desc, dnnl::memory>> weights;
     std::vector<float> bias;
@@ -61,7 +61,6 @@ Conv2d::Conv2d(Context& cx, const Tensor& weight, const Tensor& bias, Conv2dOpti
     const bool bf16 = cx.precision() == Precision::BF16;
     s.compute = bf16 && cx.native_bf16() ? dt::bf16 : dt::f32;
     s.round_src = bf16 && !cx.native_bf16();
-    s.any_activation_layout = s.compute == dt::f32;
     if (bias.defined()) {
         if (bias.numel() != oc_) fail(ErrorKind::InvalidArgument, "Conv2d: bias must have O elements");
         s.bias.resize(size_t(oc_));
@@ -82,7 +81,7 @@ Conv2d::Conv2d(Context& cx, const Tensor& weight, const Tensor& bias, Conv2dOpti
 
     // Let oneDNN pick the layout for a representative shape.
     dnnl::engine& eng = cx.dnnl_engine();
-    const tag act = s.any_activation_layout ? tag::any : tag::nhwc;
+    const tag act = s.activation_tag();
     dnnl::memory::desc src({1, ic_, 64, 64}, s.compute, act);
     dnnl::memory::desc wany({oc_, ic_, kh_, kw_}, s.compute, tag::any);
     dnnl::memory::desc dst({1, oc_, out_h(64), out_w(64)}, dt::f32, act);
@@ -122,7 +121,7 @@ Conv2d::Prim& Conv2d::primitive(int64_t n, int64_t h, int64_t w, int pad_top, in
     // than on NHWC (conv3x3 128->128 at 512x512 on 2 cores: 46 -> 138 GFLOP/s), far more than
     // the two reorders cost (~5 %). In bf16 on AVX512-BF16 CPUs NHWC is already at 91-97 % of
     // peak, so those keep it and skip the reorders.
-    const tag act = s.any_activation_layout ? tag::any : tag::nhwc;
+    const tag act = s.activation_tag();
     dnnl::memory::desc src({n, ic_, h, w}, s.compute, act);
     dnnl::memory::desc dst({n, oc_, oh, out_w(w)}, dt::f32, act);
     dnnl::memory::desc bias_d({oc_}, dt::f32, tag::a);

@@ -1,5 +1,6 @@
 #include "server/router.h"
 
+#include "server/half_closed_reply.h"
 #include "server/http_errors.h"
 #include "server/logger.h"
 
@@ -14,6 +15,7 @@ Router::Handler Router::guarded(Handler h) {
         } catch (...) {
             respond_with_current_exception(res, &log_);
         }
+        reply_if_peer_half_closed(req, res);
     };
 }
 

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include "server/half_closed_reply.h"
 #include "server/handlers.h"
 #include "server/http_errors.h"
 #include "util/error.h"
@@ -33,9 +34,12 @@ Server::Server(ServerContext& ctx) : ctx_(ctx), requests_(ctx.log), router_(http
     });
     http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { requests_.end(req, res); });
     // Responses httplib produces itself (unknown route, oversize body) get the JSON error shape
-    // too; responses our handlers already filled are left alone.
-    http_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-        if (res.body.empty()) set_error(res, res.status, reason(res.status));
+    // too; responses our handlers already filled are left alone (and were already offered to
+    // a half-closed client by the router).
+    http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        set_error(res, res.status, reason(res.status));
+        reply_if_peer_half_closed(req, res);
     });
     http_.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
         try {

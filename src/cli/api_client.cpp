@@ -29,6 +29,7 @@ ErrorKind kind_for_status(int status) {
 
 ApiClient::ApiClient(server::HostPort address)
     : address_(std::move(address)), http_(std::make_unique<httplib::Client>(address_.url())) {
+    http_->set_tcp_nodelay(true);  // a request's head and body go out at once (no Nagle wait)
     http_->set_connection_timeout(std::chrono::seconds(5));
     // show --verbose of a large model reads a thousand headers; be patient.
     http_->set_read_timeout(std::chrono::minutes(5));

@@ -79,6 +79,7 @@ GenerateOutcome FrameParser::finish(bool expect_image) {
 
 GenerateCall::GenerateCall(const server::HostPort& address)
     : address_(address), http_(std::make_unique<httplib::Client>(address.url())) {
+    http_->set_tcp_nodelay(true);  // a request's head and body go out at once (no Nagle wait)
     http_->set_connection_timeout(std::chrono::seconds(5));
     http_->set_read_timeout(kReadTimeout);
     http_->set_write_timeout(std::chrono::seconds(60));

@@ -20,11 +20,13 @@ public:
 
     // GET also answers HEAD (httplib routes HEAD to GET handlers and drops the body).
     void get(const std::string& path, Handler h);
+    // POST and DELETE handlers see the whole body in req.body, read by with_body().
     void post(const std::string& path, Handler h);
     void del(const std::string& path, Handler h);
 
 private:
     Handler guarded(Handler h);
+    httplib::Server::HandlerWithContentReader with_body(Handler h);
     httplib::Server& http_;
     Logger& log_;
 };

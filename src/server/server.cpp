@@ -3,13 +3,14 @@
 #include "server/half_closed_reply.h"
 #include "server/handlers.h"
 #include "server/http_errors.h"
+#include "server/openai_types.h"
 #include "util/error.h"
 
 namespace pictor::server {
 namespace {
 
 // Request bodies are small JSON documents; a cap keeps a hostile client from filling memory.
-constexpr size_t kMaxBody = 16u << 20;
+constexpr size_t kMaxBody = 16u << 20;  // reason(413) names it
 
 const char* reason(int status) {
     switch (status) {
@@ -18,7 +19,7 @@ const char* reason(int status) {
         case 400: return "bad request: the request could not be read (malformed, or its body ended before Content-Length)";
         case 404: return "404 page not found";
         case 405: return "method not allowed";
-        case 413: return "request body too large";
+        case 413: return "request body too large: the limit is 16 MiB";
         case 414: return "request URI too long";
         default: return "request failed";
     }
@@ -37,12 +38,15 @@ Server::Server(ServerContext& ctx) : ctx_(ctx), requests_(ctx.log), router_(http
         return httplib::Server::HandlerResponse::Unhandled;
     });
     http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { requests_.end(req, res); });
-    // Responses httplib produces itself (unknown route, oversize body) get the JSON error shape
-    // too; responses our handlers already filled are left alone (and were already offered to
-    // a half-closed client by the router).
+    // Responses httplib produces itself (unknown route, a body cut short or too large) get our
+    // JSON error shape too, the OpenAI envelope under /v1/; responses our handlers already
+    // filled are left alone (and were already offered to a half-closed client by the router).
     http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;
-        set_error(res, res.status, reason(res.status));
+        if (req.path.rfind("/v1/", 0) == 0)
+            set_json(res, res.status, openai_error_body(res.status, reason(res.status)));
+        else
+            set_error(res, res.status, reason(res.status));
         reply_if_peer_half_closed(req, res);
     });
     http_.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {

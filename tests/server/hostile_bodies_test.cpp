@@ -11,6 +11,8 @@
 #include <chrono>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "server/server_fixture.h"
 
 namespace pictor::server::test {
@@ -169,6 +171,52 @@ TEST_F(HostileBodies, BodyLongerThanDeclaredIsNotMistakenForAnotherRequest) {
     EXPECT_EQ(got.rfind("HTTP/1.1 404", 0), 0u) << got;  // the declared body: an unknown model
     EXPECT_NE(got.find("model 'dev' not found"), std::string::npos) << got;
     expect_responsive();
+}
+
+// `curl -d` labels every body application/x-www-form-urlencoded; httplib's own reading refused
+// such bodies over 8 KiB, so a long prompt from the reference README's curl examples got a 413.
+TEST_F(HostileBodies, FormEncodedLabelDoesNotCapTheBody) {
+    auto c = server_->client();
+    const std::string body = R"({"model":"dev","pad":")" + std::string(100000, 'x') + R"("})";
+    auto r = c.Post("/api/show", body, "application/x-www-form-urlencoded");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404) << r->body;  // read and parsed: an unknown model
+    EXPECT_NE(r->body.find("model 'dev' not found"), std::string::npos) << r->body;
+}
+
+TEST_F(HostileBodies, BodyOverTheLimitGets413) {
+    auto c = server_->client();
+    auto r = c.Post("/api/show", std::string(17u << 20, ' '), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 413);
+    EXPECT_NE(r->body.find("request body too large: the limit is 16 MiB"), std::string::npos) << r->body;
+    r = c.Post("/v1/images/generations", std::string(17u << 20, ' '), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 413);
+    EXPECT_NE(r->body.find(R"("error":{)"), std::string::npos) << "OpenAI envelope under /v1/: " << r->body;
+    expect_responsive();
+}
+
+// Neither Content-Length nor chunked: the request has no body (RFC 9112 §6.3), answered at once
+// rather than after waiting for bytes or for the connection to close.
+TEST_F(HostileBodies, BodilessPostIsAnsweredAtOnce) {
+    RawSocket s(server_->port());
+    const auto t0 = std::chrono::steady_clock::now();
+    s.send("POST /api/generate HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    const std::string got = s.read_all(1500ms);
+    EXPECT_TRUE(s.closed());
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+    EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got;
+    EXPECT_NE(got.find("missing request body"), std::string::npos) << got;
+}
+
+TEST_F(HostileBodies, UnknownRouteUnderV1GetsTheOpenAiEnvelope) {
+    auto c = server_->client();
+    auto r = c.Post("/v1/nothing", "{}", "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404);
+    const auto j = nlohmann::json::parse(r->body);
+    EXPECT_EQ(j["error"]["type"], "not_found_error") << r->body;
 }
 
 }  // namespace

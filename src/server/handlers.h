@@ -15,5 +15,6 @@ void register_transfer_routes(Router& router, ServerContext& ctx);  // pull, pus
 void register_generate_routes(Router& router, ServerContext& ctx);  // POST /api/generate (images)
 void register_ps_routes(Router& router, ServerContext& ctx);        // GET /api/ps
 void register_openai_routes(Router& router, ServerContext& ctx);    // /v1/images/*, /v1/models
+void register_unsupported_routes(Router& router, ServerContext& ctx);  // chat, embeddings: capability errors
 
 }  // namespace pictor::server

@@ -65,6 +65,7 @@ Server::Server(ServerContext& ctx) : ctx_(ctx), requests_(ctx.log), router_(http
     register_generate_routes(router_, ctx_);
     register_ps_routes(router_, ctx_);
     register_openai_routes(router_, ctx_);
+    register_unsupported_routes(router_, ctx_);
 }
 
 Server::~Server() {

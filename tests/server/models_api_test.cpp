@@ -240,6 +240,27 @@ TEST_F(ModelsApi, PullAndPushSayNotSupported) {
     expect_error(post("/api/pull", R"({"model":"../x"})"), 400, "invalid model name: ../x");
 }
 
+// An image model lacks the chat and embedding capabilities; clients that try them get the
+// reference's capability error, not a bare "404 page not found" that reads as "model missing".
+TEST_F(ModelsApi, ChatAndEmbeddingsNameTheMissingCapability) {
+    expect_error(post("/api/chat", R"({"model":"dev","messages":[{"role":"user","content":"hi"}]})"), 400,
+                 R"("dev" does not support chat)");
+    expect_error(post("/api/embed", R"({"model":"dev","input":"hi"})"), 400, R"("dev" does not support embeddings)");
+    expect_error(post("/api/embeddings", R"({"model":"dev","prompt":"hi"})"), 400,
+                 R"("dev" does not support embeddings)");
+    expect_error(post("/api/chat", R"({"model":"nope"})"), 404, "model 'nope' not found");
+    expect_error(post("/api/chat", R"({"messages":[]})"), 400, "model is required");
+    auto r = post("/v1/chat/completions", R"({"model":"dev","messages":[{"role":"user","content":"hi"}]})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400);
+    EXPECT_EQ(json_of(r)["error"].value("message", ""), R"("dev" does not support chat)") << r->body;
+    EXPECT_EQ(json_of(r)["error"].value("type", ""), "invalid_request_error") << r->body;
+    r = post("/v1/embeddings", R"({"model":"nope","input":"hi"})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404);
+    EXPECT_EQ(json_of(r)["error"].value("type", ""), "not_found_error") << r->body;
+}
+
 TEST_F(ModelsApi, RequestsAreLogged) {
     auto c = server_->client();
     ASSERT_TRUE(c.Get("/api/tags"));

@@ -5,23 +5,22 @@
 
 namespace pictor::server {
 
-using nlohmann::json;
 
 namespace {
-json head(const std::string& model, std::chrono::system_clock::time_point now, bool done) {
-    return json{{"model", model}, {"created_at", rfc3339(now)}, {"response", ""}, {"done", done}};
+Frame head(const std::string& model, std::chrono::system_clock::time_point now, bool done) {
+    return Frame{{"model", model}, {"created_at", rfc3339(now)}, {"response", ""}, {"done", done}};
 }
 }  // namespace
 
-json progress_frame(const std::string& model, std::chrono::system_clock::time_point now, int completed, int total) {
-    json j = head(model, now, false);
+Frame progress_frame(const std::string& model, std::chrono::system_clock::time_point now, int completed, int total) {
+    Frame j = head(model, now, false);
     if (completed != 0) j["completed"] = completed;
     if (total != 0) j["total"] = total;
     return j;
 }
 
-json final_frame(const std::string& model, std::chrono::system_clock::time_point now, const ImageResult& r) {
-    json j = head(model, now, true);
+Frame final_frame(const std::string& model, std::chrono::system_clock::time_point now, const ImageResult& r) {
+    Frame j = head(model, now, true);
     j["done_reason"] = "stop";
     j["total_duration"] = static_cast<int64_t>(r.total_duration.count());
     j["load_duration"] = static_cast<int64_t>(r.load_duration.count());
@@ -30,14 +29,14 @@ json final_frame(const std::string& model, std::chrono::system_clock::time_point
     return j;
 }
 
-json done_frame(const std::string& model, std::chrono::system_clock::time_point now, const std::string& reason) {
-    json j = head(model, now, true);
+Frame done_frame(const std::string& model, std::chrono::system_clock::time_point now, const std::string& reason) {
+    Frame j = head(model, now, true);
     j["done_reason"] = reason;
     return j;
 }
 
-std::string ndjson_line(const json& j) {
-    return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+std::string ndjson_line(const Frame& j) {
+    return j.dump(-1, ' ', false, Frame::error_handler_t::replace) + "\n";
 }
 
 }  // namespace pictor::server

@@ -21,7 +21,6 @@
 namespace pictor::server {
 namespace {
 
-using nlohmann::json;
 using Clock = std::chrono::system_clock;
 
 constexpr auto kPoll = std::chrono::milliseconds(100);
@@ -49,7 +48,7 @@ void stream(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
     const auto conn = ClientConnection::find(req);
     // Until the first denoising frame nothing is written, so queueing, loading and text
     // encoding failures still become real HTTP statuses.
-    std::vector<json> first;
+    std::vector<Frame> first;
     GenerationTask::Update u;
     for (;;) {
         u = task->next(kPoll);
@@ -61,12 +60,12 @@ void stream(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
     if (u.done && u.error && first.empty()) std::rethrow_exception(u.error);
 
     auto pending = std::make_shared<GenerationTask::Update>(std::move(u));
-    auto frames = std::make_shared<std::vector<json>>(std::move(first));
+    auto frames = std::make_shared<std::vector<Frame>>(std::move(first));
     auto client = std::make_shared<std::optional<ClientConnection>>(conn);
     res.status = 200;
     res.set_chunked_content_provider(
         "application/x-ndjson", [task, pending, frames, client, model = ir.model](size_t, httplib::DataSink& sink) {
-            auto write = [&sink](const json& j) {
+            auto write = [&sink](const Frame& j) {
                 const std::string line = ndjson_line(j);
                 return sink.write(line.data(), line.size());
             };
@@ -86,7 +85,7 @@ void stream(ServerContext& ctx, const httplib::Request& req, httplib::Response& 
                             }
                         }();
                         (void)status;
-                        write(json{{"error", message}});
+                        write(Frame{{"error", message}});
                     } else if (u.result) {
                         write(final_frame(model, Clock::now(), *u.result));
                     }

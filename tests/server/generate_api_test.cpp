@@ -113,6 +113,22 @@ TEST_F(GenerateApi, StreamsProgressFramesThenTheImage) {
     EXPECT_EQ(r->get_header_value("Content-Type"), "application/x-ndjson");
     const auto frames = ndjson(r->body);
     ASSERT_EQ(frames.size(), 5u) << r->body;
+    // Field order as Go writes the reference's struct.
+    const auto ordered = [](const std::string& line, std::vector<std::string> keys) {
+        size_t at = 0;
+        for (const auto& k : keys) {
+            const size_t p = line.find("\"" + k + "\":", at);
+            if (p == std::string::npos) return false;
+            at = p;
+        }
+        return true;
+    };
+    const std::string second = r->body.substr(r->body.find('\n') + 1);
+    EXPECT_TRUE(ordered(second, {"model", "created_at", "response", "done", "completed", "total"})) << second;
+    const std::string final_line = r->body.substr(r->body.rfind("{\"model\""));
+    EXPECT_TRUE(ordered(final_line, {"model", "created_at", "response", "done", "done_reason", "total_duration",
+                                     "load_duration", "image", "seed"}))
+        << final_line.substr(0, 200);
     // (0,3): completed omitted when zero, as Go's omitempty does; then 1..3.
     EXPECT_FALSE(frames[0].contains("completed"));
     EXPECT_EQ(frames[0]["total"], 3);

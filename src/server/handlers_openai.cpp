@@ -246,10 +246,21 @@ void generations(OpenAiState& st, const httplib::Request& req, httplib::Response
     write_json(res, 200, images_body(images, r.format, st.files, base_url(req)));
 }
 
-void edits(const httplib::Request& req, httplib::Response& res) {
+void edits(const OpenAiState& st, const httplib::Request& req, httplib::Response& res) {
     // OpenAI's own clients send multipart/form-data; the reference took JSON. Either way the
-    // answer is the same until editing exists, but malformed JSON is still called out.
-    if (!req.is_multipart_form_data()) validate_images_edit(parse_body(req.body));
+    // request is checked as far as it can be (fields, image, model) before the 501, so that a
+    // client's mistakes are still called out.
+    std::string model;
+    if (req.is_multipart_form_data()) {
+        auto part = [&req](const char* name) { return req.has_file(name) ? req.get_file_value(name).content : ""; };
+        if (part("prompt").empty()) throw ParamError("prompt", "prompt is required");
+        model = part("model");
+        if (model.empty()) throw ParamError("model", "model is required");
+        if (!req.has_file("image") && !req.has_file("image[]")) throw ParamError("image", "image is required");
+    } else {
+        model = validate_images_edit(parse_body(req.body));
+    }
+    check_image_model(st.ctx, model);
     write_error(res, 501, "image editing is not supported yet");
 }
 
@@ -310,7 +321,8 @@ void register_openai_routes(Router& router, ServerContext& ctx) {
     Logger& log = ctx.log;
     router.post("/v1/images/generations",
                 enveloped(log, [st](const httplib::Request& req, httplib::Response& res) { generations(*st, req, res); }));
-    router.post("/v1/images/edits", enveloped(log, edits));
+    router.post("/v1/images/edits",
+                enveloped(log, [st](const httplib::Request& req, httplib::Response& res) { edits(*st, req, res); }));
     router.get(R"(/v1/images/files/(.*))",
                enveloped(log, [st](const httplib::Request& req, httplib::Response& res) { image_file(*st, req, res); }));
     router.get("/v1/models", enveloped(log, [&ctx](const httplib::Request&, httplib::Response& res) { models(ctx, res); }));

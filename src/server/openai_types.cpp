@@ -1,5 +1,7 @@
 #include "server/openai_types.h"
 
+#include "util/base64.h"
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -144,11 +146,25 @@ ImagesGenerateRequest parse_images_generate(const json& body) {
     return r;
 }
 
-void validate_images_edit(const json& body) {
+std::string validate_images_edit(const json& body) {
     if (opt_string(body, "prompt").value_or("").empty()) bad("prompt", "prompt is required");
-    if (opt_string(body, "model").value_or("").empty()) bad("model", "model is required");
+    std::string model = opt_string(body, "model").value_or("");
+    if (model.empty()) bad("model", "model is required");
     const json* image = field(body, "image");
     if (!image || (image->is_string() && image->get<std::string>().empty())) bad("image", "image is required");
+    const std::string url = image->is_string() ? image->get<std::string>() : std::string();
+    if (url.starts_with("http://") || url.starts_with("https://"))
+        bad("image", "invalid image: image URLs are not currently supported, please use base64 encoded data instead");
+    bool valid = false;
+    for (const char* prefix : {"data:image/jpeg;base64,", "data:image/jpg;base64,", "data:image/png;base64,",
+                               "data:image/webp;base64,", "data:;base64,"}) {
+        if (url.starts_with(prefix)) {
+            valid = base64_decode(std::string_view(url).substr(std::string_view(prefix).size())).has_value();
+            break;
+        }
+    }
+    if (!valid) bad("image", "invalid image: invalid image input");
+    return model;
 }
 
 const char* openai_error_type(int status) {

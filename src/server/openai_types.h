@@ -54,9 +54,11 @@ ImagesGenerateRequest parse_images_generate(const nlohmann::json& body);
 // "WxH" (decimal digits only) with each side a multiple of 16 in [64, 4096]. ParamError("size").
 std::pair<int, int> parse_size(std::string_view size);
 
-// POST /v1/images/edits: prompt, model and image are required (in that order, as the reference
-// checks them); nothing else is interpreted because editing is not implemented.
-void validate_images_edit(const nlohmann::json& body);
+// POST /v1/images/edits (JSON): prompt, model and image are required (in that order, as the
+// reference checks them), and image must be a base64 data URL of a JPEG, PNG or WebP (the
+// reference's rule and messages, reference §2.3). Returns the model. Nothing else is
+// interpreted because editing is not implemented.
+std::string validate_images_edit(const nlohmann::json& body);
 
 // "invalid_request_error" (400, 413), "not_found_error" (404), else "api_error".
 const char* openai_error_type(int status);

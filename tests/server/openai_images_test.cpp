@@ -482,6 +482,18 @@ TEST_F(OtherEndpoints, EditsAre501AfterValidation) {
     EXPECT_EQ(e["message"], "prompt is required");
     e = expect_envelope(post("/v1/images/edits", R"({"model":"dev","prompt":"x"})"), 400, "invalid_request_error");
     EXPECT_EQ(e["message"], "image is required");
+    e = expect_envelope(post("/v1/images/edits", R"({"model":"dev","prompt":"x","image":"https://x/y.png"})"), 400,
+                        "invalid_request_error");
+    EXPECT_EQ(e["message"], "invalid image: image URLs are not currently supported, please use base64 encoded data instead");
+    e = expect_envelope(post("/v1/images/edits", R"({"model":"dev","prompt":"x","image":"data:image/gif;base64,AAAA"})"),
+                        400, "invalid_request_error");
+    EXPECT_EQ(e["message"], "invalid image: invalid image input");
+    e = expect_envelope(post("/v1/images/edits", R"({"model":"dev","prompt":"x","image":"data:image/png;base64,A?A"})"),
+                        400, "invalid_request_error");
+    EXPECT_EQ(e["message"], "invalid image: invalid image input");
+    e = expect_envelope(post("/v1/images/edits", R"({"model":"nope","prompt":"x","image":"data:image/png;base64,AAAA"})"),
+                        404, "not_found_error");
+    EXPECT_EQ(e["message"], "model 'nope' not found");
     e = expect_envelope(post("/v1/images/edits", R"({"model":"dev","prompt":"x","image":"data:image/png;base64,AAAA"})"),
                         501, "api_error");
     EXPECT_EQ(e["message"], "image editing is not supported yet");
@@ -491,6 +503,11 @@ TEST_F(OtherEndpoints, EditsAre501AfterValidation) {
                                              {"image", "PNGDATA", "a.png", "image/png"}};
     e = expect_envelope(c.Post("/v1/images/edits", items), 501, "api_error");
     EXPECT_EQ(e["message"], "image editing is not supported yet");
+    items[0].content = "nope";
+    e = expect_envelope(c.Post("/v1/images/edits", items), 404, "not_found_error");
+    items.pop_back();
+    e = expect_envelope(c.Post("/v1/images/edits", items), 400, "invalid_request_error");
+    EXPECT_EQ(e["message"], "image is required");
     EXPECT_TRUE(fake_.calls().empty());
 }
 

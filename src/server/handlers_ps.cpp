@@ -12,14 +12,15 @@
 namespace pictor::server {
 namespace {
 
-using nlohmann::json;
+// Ordered as Go writes the reference's ProcessModelResponse; our two fields last.
+using Ordered = nlohmann::ordered_json;
 
-json ps_entry(const LoadedModelInfo& m) {
+Ordered ps_entry(const LoadedModelInfo& m) {
     ModelDetails d;
     d.family = m.family;
     d.parameter_size = m.parameter_size;
     d.quantization_level = m.quantization_level;
-    return json{{"name", m.name},
+    return Ordered{{"name", m.name},
                 {"model", m.name},
                 {"size", m.size},
                 {"digest", m.digest_hex},
@@ -32,10 +33,10 @@ json ps_entry(const LoadedModelInfo& m) {
 }
 
 void ps(ServerContext& ctx, httplib::Response& res) {
-    json models = json::array();
+    Ordered models = Ordered::array();
     if (ctx.images)
         for (const auto& m : ctx.images->running()) models.push_back(ps_entry(m));
-    set_json(res, 200, json{{"models", std::move(models)}});
+    set_json(res, 200, Ordered{{"models", std::move(models)}});
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <sys/socket.h>
+
 #include "server/half_closed_reply.h"
 #include "server/handlers.h"
 #include "server/http_errors.h"
@@ -33,6 +35,13 @@ Server::Server(ServerContext& ctx) : ctx_(ctx), requests_(ctx.log), router_(http
     // then waits for the client's delayed ACK of the head: 26 ms per keep-alive request on
     // loopback before this (Linux copies the option from the listening socket to each accepted one).
     http_.set_tcp_nodelay(true);
+    // httplib's default also sets SO_REUSEPORT, which lets a second `pictor serve` bind the same
+    // port and take half of the connections (two schedulers, duplicate runners). SO_REUSEADDR
+    // alone still allows a restart while old connections sit in TIME_WAIT.
+    http_.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
         requests_.begin(req);
         return httplib::Server::HandlerResponse::Unhandled;

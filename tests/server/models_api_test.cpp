@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "server/server_fixture.h"
 #include "server/format.h"
+#include "server/host.h"
+#include "util/error.h"
 #include "store/model_store.h"
 #include "store/safetensors.h"
 
@@ -259,6 +262,29 @@ TEST_F(ModelsApi, ChatAndEmbeddingsNameTheMissingCapability) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 404);
     EXPECT_EQ(json_of(r)["error"].value("type", ""), "not_found_error") << r->body;
+}
+
+// A second server on a port that is already served must fail, not share it (httplib's default
+// SO_REUSEPORT let it bind and take half of the connections, with its own scheduler).
+TEST_F(ModelsApi, SecondServerOnTheSamePortFailsToBind) {
+    std::ostringstream log_text;
+    Logger log(log_text);
+    Settings s;
+    s.address = parse_host("127.0.0.1:" + std::to_string(server_->port()));
+    s.models = *models_;
+    ServerContext ctx(s, log);
+    Server second(ctx);
+    try {
+        second.bind();
+        FAIL() << "bound a port another server listens on";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Unavailable);
+        EXPECT_NE(std::string(e.what()).find("cannot bind"), std::string::npos) << e.what();
+    }
+    auto c = server_->client();
+    auto r = c.Get("/api/version");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
 }
 
 TEST_F(ModelsApi, RequestsAreLogged) {

@@ -34,9 +34,11 @@ int run_app(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e, ctx.out, ctx.err);
-        // Help and version requests exit 0; every real usage mistake is exit code 2.
-        return code == 0 ? 0 : 2;
+        // Help requests print and exit 0; every real usage mistake is exit code 2, worded like
+        // every other failure ("Error: ...").
+        if (e.get_exit_code() == 0) return app.exit(e, ctx.out, ctx.err);
+        ctx.err << "Error: " << e.what() << "\nRun with --help for more information." << std::endl;
+        return 2;
     }
 
     try {

@@ -111,12 +111,24 @@ void add_run_command(CLI::App& app, CliContext& ctx) {
     auto* sub = app.add_subcommand("run", "Generate an image from a prompt (interactive without one)");
     sub->add_option("model", o->model, "Model name")->required();
     sub->add_option("prompt", o->words, "Prompt (stdin is prepended when it is not a terminal)");
-    sub->add_option("--width", o->width, "Image width in pixels (default: the model's)")->check(CLI::PositiveNumber);
-    sub->add_option("--height", o->height, "Image height in pixels (default: the model's)")->check(CLI::PositiveNumber);
-    sub->add_option("--steps", o->steps, "Denoising steps (default: the model's)")->check(CLI::PositiveNumber);
-    sub->add_option("--seed", o->seed, "Random seed; 0 = random (the seed used is printed)");
+    // 0 = the model's default, as in the reference; the server checks the allowed sizes.
+    const CLI::Validator size_flag(check_size_flag, "INT");
+    sub->add_option("--width", o->width, "Image width in pixels (0 or absent: the model's)")->check(size_flag);
+    sub->add_option("--height", o->height, "Image height in pixels (0 or absent: the model's)")->check(size_flag);
+    sub->add_option("--steps", o->steps, "Denoising steps (0 or absent: the model's)")->check(size_flag);
+    // Any 64-bit integer; negatives wrap as torch.manual_seed does (rewritten before conversion).
+    sub->add_option("--seed", o->seed, "Random seed; 0 = random (the seed used is printed)")
+        ->transform(CLI::Validator(
+            [](std::string& v) {
+                const auto seed = parse_seed(v);
+                if (!seed) return "must be an integer between -2^63 and 2^64-1, got " + v;
+                v = std::to_string(*seed);
+                return std::string();
+            },
+            "INT"));
     sub->add_option("--negative", o->negative, "Negative prompt");
-    sub->add_option("--guidance", o->guidance, "Guidance scale (default: the model's)")->check(CLI::NonNegativeNumber);
+    sub->add_option("--guidance", o->guidance, "Guidance scale (default: the model's)")
+        ->check(CLI::Validator(check_guidance_flag, "FLOAT"));
     sub->add_option("-o,--output", o->output, "File to write, or an existing directory for the default name");
     sub->add_option("--keepalive", o->keepalive, "How long the model stays loaded (e.g. 5m, 1h, -1 = forever)")
         ->check([](const std::string& v) {

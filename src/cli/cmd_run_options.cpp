@@ -51,6 +51,31 @@ std::optional<double> parse_number(std::string_view s) {
     return v;
 }
 
+}  // namespace
+
+std::optional<uint64_t> parse_seed(std::string_view text) {
+    if (!text.empty() && text[0] == '-') {
+        const auto v = parse_int(text);
+        if (!v) return std::nullopt;
+        return static_cast<uint64_t>(*v);  // two's complement: 2^64 + v
+    }
+    return parse_u64(text);
+}
+
+std::string check_size_flag(std::string_view text) {
+    const auto v = parse_int(text);
+    if (v && *v >= 0 && *v <= 1'000'000) return {};
+    return "must be 0 (the model's default) or a positive integer, got " + std::string(text);
+}
+
+std::string check_guidance_flag(std::string_view text) {
+    const auto g = parse_number(text);
+    if (g && *g >= 0) return {};
+    return "must be a non-negative number, got " + std::string(text);
+}
+
+namespace {
+
 std::string format_number(double v) {
     std::ostringstream o;
     o << v;
@@ -129,8 +154,8 @@ SetOutcome apply_set(ImageSettings& s, std::string_view args) {
     if (key == "height" || key == "h") return positive(s.height, "height");
     if (key == "steps" || key == "s") return positive(s.steps, "steps");
     if (key == "seed") {
-        const auto v = parse_u64(value);
-        if (!v) return {false, "seed must be a non-negative integer (0 = random)"};
+        const auto v = parse_seed(value);
+        if (!v) return {false, "seed must be an integer (0 = random)"};
         s.seed = *v;
         return {true, "Set seed to " + std::to_string(s.seed)};
     }

@@ -24,6 +24,16 @@ struct ImageSettings {
     std::optional<std::chrono::milliseconds> keep_alive;  // absent = the server's default
 };
 
+// --seed and `/set seed`: any 64-bit integer, signed or not; a negative one wraps to 2^64 + n
+// as torch.manual_seed does (so -1 and 18446744073709551615 are the same seed). nullopt when
+// the text is not an integer in [-2^63, 2^64).
+std::optional<uint64_t> parse_seed(std::string_view text);
+// --width, --height, --steps: "" when `text` is 0 (the model's default) or a positive integer
+// up to a million, else the message saying so.
+std::string check_size_flag(std::string_view text);
+// --guidance: "" when `text` is a non-negative number, else the message saying so.
+std::string check_guidance_flag(std::string_view text);
+
 // --keepalive: a Go duration ("5m", "1h30m", "-1s") or a plain number of seconds ("300");
 // negative means "keep loaded forever". Error(InvalidArgument) when malformed.
 std::chrono::milliseconds parse_keepalive(std::string_view text);

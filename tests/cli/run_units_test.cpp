@@ -184,6 +184,24 @@ TEST(RunOptions, BodiesSendOnlyWhatWasGiven) {
     EXPECT_EQ(load_body("m", s), (json{{"model", "m"}}));
 }
 
+TEST(RunOptions, FlagChecks) {
+    EXPECT_EQ(parse_seed("7"), 7u);
+    EXPECT_EQ(parse_seed("-5"), 18446744073709551611u);
+    EXPECT_EQ(parse_seed("-9223372036854775808"), 9223372036854775808u);
+    EXPECT_EQ(parse_seed("18446744073709551615"), 18446744073709551615u);
+    EXPECT_FALSE(parse_seed("18446744073709551616"));
+    EXPECT_FALSE(parse_seed("-9223372036854775809"));
+    EXPECT_FALSE(parse_seed("1.5"));
+    EXPECT_FALSE(parse_seed(""));
+    EXPECT_EQ(check_size_flag("0"), "");  // the model's default, as in the reference
+    EXPECT_EQ(check_size_flag("512"), "");
+    EXPECT_EQ(check_size_flag("-16"), "must be 0 (the model's default) or a positive integer, got -16");
+    EXPECT_EQ(check_size_flag("abc"), "must be 0 (the model's default) or a positive integer, got abc");
+    EXPECT_EQ(check_guidance_flag("0"), "");
+    EXPECT_EQ(check_guidance_flag("3.5"), "");
+    EXPECT_EQ(check_guidance_flag("-1"), "must be a non-negative number, got -1");
+}
+
 TEST(RunOptions, SetCommand) {
     ImageSettings s;
     auto set = [&](const char* args) { return apply_set(s, args); };
@@ -208,7 +226,10 @@ TEST(RunOptions, SetCommand) {
     EXPECT_FALSE(r.ok);
     EXPECT_EQ(r.message, "width must be a positive integer");
     EXPECT_EQ(set("steps abc").message, "steps must be a positive integer");
-    EXPECT_EQ(set("seed x").message, "seed must be a non-negative integer (0 = random)");
+    EXPECT_EQ(set("seed x").message, "seed must be an integer (0 = random)");
+    EXPECT_EQ(set("seed 18446744073709551616").message, "seed must be an integer (0 = random)");
+    EXPECT_EQ(set("seed -1").message, "Set seed to 18446744073709551615");  // wraps like torch.manual_seed
+    set("seed 7");
     EXPECT_EQ(set("guidance -1").message, "guidance must be a non-negative number");
     EXPECT_EQ(set("width").message, "usage: /set <option> <value>");
     EXPECT_EQ(set("").message, "usage: /set <option> <value>");

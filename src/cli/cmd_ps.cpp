@@ -1,4 +1,5 @@
-// `pictor ps`: the loaded models, laid out like `ollama ps` (NAME ID SIZE PROCESSOR UNTIL).
+// `pictor ps`: the loaded models, laid out like `ollama ps` (NAME ID SIZE PROCESSOR CONTEXT
+// UNTIL; CONTEXT is the server's context_length, 0 for image models as in the reference).
 // SIZE is the server's memory estimate (weights + peak activations) when it gives one;
 // PROCESSOR says "100% CPU" because that is where pictor runs (the reference always claimed
 // GPU); a QUEUE column appears when some model has requests waiting.
@@ -52,14 +53,15 @@ int run_ps(CliContext& ctx) {
     bool queue = false;
     for (const auto& m : models) queue = queue || u64(m, "queue_length") > 0;
 
-    std::vector<std::vector<std::string>> rows{{"NAME", "ID", "SIZE", "PROCESSOR", "UNTIL"}};
+    std::vector<std::vector<std::string>> rows{{"NAME", "ID", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL"}};
     if (queue) rows[0].push_back("QUEUE");
     for (const auto& m : models) {
         std::string digest = m.value("digest", "");
         if (digest.rfind("sha256:", 0) == 0) digest = digest.substr(7);
         const uint64_t size = u64(m, "size"), estimate = u64(m, "memory_estimate");
         std::vector<std::string> row{m.value("name", ""), digest.substr(0, 12), human_bytes(estimate ? estimate : size),
-                                     processor(size, u64(m, "size_vram")), until(m.value("expires_at", ""))};
+                                     processor(size, u64(m, "size_vram")), std::to_string(u64(m, "context_length")),
+                                     until(m.value("expires_at", ""))};
         if (queue) row.push_back(std::to_string(u64(m, "queue_length")));
         rows.push_back(std::move(row));
     }

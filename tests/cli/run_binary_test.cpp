@@ -195,8 +195,8 @@ TEST_F(RunCommandTest, PsTable) {
     server_.set_running({{"z-image:latest", 0}});
     RunResult r = run({"ps"});
     ASSERT_EQ(r.code, 0) << r.err;
-    EXPECT_NE(r.out.find("NAME              ID              SIZE     PROCESSOR    UNTIL"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("z-image:latest    0123456789ab    14 GB    100% CPU     Forever"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("NAME              ID              SIZE     PROCESSOR    CONTEXT    UNTIL"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("z-image:latest    0123456789ab    14 GB    100% CPU     0          Forever"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("QUEUE"), std::string::npos);
 
     server_.set_running({{"z-image:latest", 2}});

@@ -1,6 +1,6 @@
-// `pictor show NAME [--verbose] [--modelfile | --license | --parameters]`, laid out like
-// `ollama show`: indented sections "Model", "Capabilities", "Parameters", "License" and, with
-// --verbose, "Tensors".
+// `pictor show NAME [--verbose] [--modelfile | --license | --parameters | --system |
+// --template]`, laid out like `ollama show`: indented sections "Model", "Capabilities",
+// "Parameters", "License" and, with --verbose, "Tensors".
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -21,7 +21,7 @@ using Rows = std::vector<std::vector<std::string>>;
 
 struct ShowOptions {
     std::string name;
-    bool verbose = false, modelfile = false, license = false, parameters = false;
+    bool verbose = false, modelfile = false, license = false, parameters = false, system = false, templ = false;
 };
 
 void section(std::ostream& out, const std::string& header, const Rows& rows) {
@@ -82,14 +82,17 @@ void print_info(std::ostream& out, const json& r, bool verbose) {
 }
 
 int run_show(CliContext& ctx, const ShowOptions& o) {
-    if (int(o.modelfile) + int(o.license) + int(o.parameters) > 1)
-        fail(ErrorKind::InvalidArgument, "only one of '--license', '--modelfile' or '--parameters' can be specified");
+    if (int(o.modelfile) + int(o.license) + int(o.parameters) + int(o.system) + int(o.templ) > 1)
+        fail(ErrorKind::InvalidArgument,
+             "only one of '--license', '--modelfile', '--parameters', '--system', or '--template' can be specified");
     ApiClient client(server::host_from_env());
     ensure_server(client, ctx.err);
     const json r = client.post("/api/show", json{{"model", o.name}, {"verbose", o.verbose}});
     if (o.license) ctx.out << r.value("license", "") << std::endl;
     else if (o.modelfile) ctx.out << r.value("modelfile", "") << std::endl;
     else if (o.parameters) ctx.out << r.value("parameters", "") << std::endl;
+    else if (o.system) ctx.out << r.value("system", "") << std::endl;
+    else if (o.templ) ctx.out << r.value("template", "") << std::endl;
     else print_info(ctx.out, r, o.verbose);
     return 0;
 }
@@ -104,6 +107,9 @@ void add_show_command(CLI::App& app, CliContext& ctx) {
     sub->add_flag("--modelfile", opts->modelfile, "Show the Modelfile of a model");
     sub->add_flag("--license", opts->license, "Show the license of a model");
     sub->add_flag("--parameters", opts->parameters, "Show the parameters of a model");
+    // Ollama's flags; an image model has neither (empty lines), but scripts may ask.
+    sub->add_flag("--system", opts->system, "Show the system message of a model");
+    sub->add_flag("--template", opts->templ, "Show the template of a model");
     sub->callback([&ctx, opts] { ctx.action = [&ctx, opts] { return run_show(ctx, *opts); }; });
 }
 

@@ -162,6 +162,10 @@ TEST(Cli, EndToEnd) {
     auto sm = box.run({"show", "tuned", "--modelfile"});
     EXPECT_TRUE(has(sm.out, "FROM tuned:latest\n")) << sm.out;
     EXPECT_EQ(box.run({"show", "tuned", "--license", "--modelfile"}).code, 1);
+    auto tt = box.run({"show", "tuned", "--template"});  // Ollama's flag; an image model has none
+    EXPECT_EQ(tt.code, 0) << tt.err;
+    EXPECT_EQ(tt.out, "\n");
+    EXPECT_EQ(box.run({"show", "tuned", "--system"}).code, 0);
 
     auto sv = box.run({"show", "dev", "--verbose"});
     ASSERT_EQ(sv.code, 0) << sv.err;

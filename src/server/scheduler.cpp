@@ -513,9 +513,11 @@ std::string Scheduler::reap_dead_runner(Slot& slot, const std::string& during) {
     const ExitStatus status = st ? *st : slot.proc->stop();
     slot.proc->join_stderr();
     const std::string last = slot.proc->last_stderr_line();
+    // The exit status first: the last log line is context (often the runner's note of the
+    // request it had started, when something else killed it), not necessarily the cause.
     const std::string msg = "runner for " + slot.name + " exited unexpectedly" +
-                            (during.empty() ? std::string() : " " + during) +
-                            (last.empty() ? std::string() : ": " + last) + " (" + status.describe() + ")";
+                            (during.empty() ? std::string() : " " + during) + " (" + status.describe() + ")" +
+                            (last.empty() ? std::string() : "; its last log line: " + last);
     log_.warn(msg);
     slot.proc.reset();
     {

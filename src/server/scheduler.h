@@ -73,8 +73,8 @@ private:
     void run_job(Slot& slot, Job& job);
     void ensure_runner(Slot& slot, Job& job);
     void generate_on_runner(Slot& slot, Job& job);
-    // Reaps a runner whose stdout closed; returns "runner for <name> exited unexpectedly: <last
-    // stderr line> (<exit status>)" and leaves the slot without a runner.
+    // Reaps a runner whose stdout closed; returns "runner for <name> exited unexpectedly (<exit
+    // status>); its last log line: <last stderr line>" and leaves the slot without a runner.
     std::string reap_dead_runner(Slot& slot, const std::string& during);
     void after_job(Slot& slot, const Job& job);  // under mu_
     void push_progress(Job& job, const ImageProgress& p);

@@ -19,6 +19,7 @@
 #include "server/image_stream_job.h"
 #include "server/logger.h"
 #include "server/model_details.h"
+#include "server/openai_envelope.h"
 #include "server/openai_types.h"
 #include "server/router.h"
 #include "server/sse.h"
@@ -53,37 +54,6 @@ void write_json(httplib::Response& res, int status, const json& body) {
 
 void write_error(httplib::Response& res, int status, std::string_view message, std::string_view param = {}) {
     write_json(res, status, openai_error_body(status, message, param));
-}
-
-// The envelope for the exception in flight; call only inside a catch block.
-void write_current_error(httplib::Response& res, Logger& log) noexcept {
-    try {
-        try {
-            throw;
-        } catch (const ParamError& e) {
-            write_error(res, 400, e.what(), e.param());
-        } catch (...) {
-            auto [status, message] = describe_current_exception();
-            if (status >= 500) log.warn("openai request failed: " + message);
-            write_error(res, status, message);
-        }
-    } catch (...) {
-        res.status = 500;  // formatting the error failed (out of memory)
-        res.set_content(R"({"error":{"message":"internal error","type":"api_error","param":null,"code":null}})", kJson);
-    }
-}
-
-// Runs a handler so that whatever it throws becomes an envelope, not the native {"error": ".."}
-// shape that the router's own safety net would write.
-template <class F>
-Router::Handler enveloped(Logger& log, F f) {
-    return [&log, f = std::move(f)](const httplib::Request& req, httplib::Response& res) {
-        try {
-            f(req, res);
-        } catch (...) {
-            write_current_error(res, log);
-        }
-    };
 }
 
 // Everything the routes share, alive as long as the routes are (the lambdas hold it).

@@ -11,16 +11,13 @@
 #include "server/context.h"
 #include "server/format.h"
 #include "server/handlers.h"
-#include "server/http_errors.h"
-#include "server/openai_types.h"
+#include "server/openai_envelope.h"
 #include "server/router.h"
 #include "store/model_store.h"
 #include "util/error.h"
 
 namespace pictor::server {
 namespace {
-
-enum class Envelope { Native, OpenAi };
 
 [[noreturn]] void refuse(const ServerContext& ctx, const std::string& body, const char* capability) {
     const nlohmann::json j = parse_body(body);
@@ -33,26 +30,19 @@ enum class Envelope { Native, OpenAi };
     fail(ErrorKind::InvalidArgument, quote(model) + " does not support " + capability);
 }
 
-Router::Handler unsupported(ServerContext& ctx, const char* capability, Envelope envelope) {
-    return [&ctx, capability, envelope](const httplib::Request& req, httplib::Response& res) {
-        try {
-            refuse(ctx, req.body, capability);
-        } catch (...) {
-            if (envelope == Envelope::Native) return respond_with_current_exception(res, &ctx.log);
-            const auto [status, message] = describe_current_exception();
-            set_json(res, status, openai_error_body(status, message));
-        }
-    };
+// Throws the answer; the router turns it into {"error": ...}, enveloped() into OpenAI's shape.
+Router::Handler unsupported(const ServerContext& ctx, const char* capability) {
+    return [&ctx, capability](const httplib::Request& req, httplib::Response&) { refuse(ctx, req.body, capability); };
 }
 
 }  // namespace
 
 void register_unsupported_routes(Router& router, ServerContext& ctx) {
-    router.post("/api/chat", unsupported(ctx, "chat", Envelope::Native));
-    router.post("/api/embed", unsupported(ctx, "embeddings", Envelope::Native));
-    router.post("/api/embeddings", unsupported(ctx, "embeddings", Envelope::Native));
-    router.post("/v1/chat/completions", unsupported(ctx, "chat", Envelope::OpenAi));
-    router.post("/v1/embeddings", unsupported(ctx, "embeddings", Envelope::OpenAi));
+    router.post("/api/chat", unsupported(ctx, "chat"));
+    router.post("/api/embed", unsupported(ctx, "embeddings"));
+    router.post("/api/embeddings", unsupported(ctx, "embeddings"));
+    router.post("/v1/chat/completions", enveloped(ctx.log, unsupported(ctx, "chat")));
+    router.post("/v1/embeddings", enveloped(ctx.log, unsupported(ctx, "embeddings")));
 }
 
 }  // namespace pictor::server

@@ -45,6 +45,7 @@
 //   --dry-run         print the plan (sizes, disk and memory needed) and exit
 //   --keep-text-encoder  PipelineOptions::release_text_encoder = false (keep its weights
 //                     resident: faster repeated encodes, the peak RSS of both models)
+//   --text-only       measure load and text encoding only (no denoising or decoding)
 //   --tokenizer-dir   tokenizer for generated models (default ../shared/testdata/qwen3-tokenizer)
 #include <sys/statvfs.h>
 #include <time.h>
@@ -154,7 +155,7 @@ private:
 
 struct Options {
     std::string model_dir, work_dir, tokenizer_dir = std::string(PICTOR_SHARED_DIR) + "/testdata/qwen3-tokenizer";
-    bool tiny = false, skip_import = false, keep = false, dry_run = false, keep_text_encoder = false;
+    bool tiny = false, skip_import = false, keep = false, dry_run = false, keep_text_encoder = false, text_only = false;
     std::vector<int> sizes{256, 512};
     int steps = 2, threads = 0;
     engine::Precision precision = engine::Precision::BF16;
@@ -166,7 +167,7 @@ struct Options {
     std::fprintf(stderr,
                  "usage: pictor_bench [--model-dir DIR] [--work-dir DIR] [--tiny] [--sizes 256,512] [--steps N]\n"
                  "                    [--threads N] [--precision bf16|f32] [--quantize fp8] [--skip-import]\n"
-                 "                    [--keep] [--dry-run] [--keep-text-encoder] [--tokenizer-dir DIR]\n");
+                 "                    [--keep] [--dry-run] [--keep-text-encoder] [--text-only] [--tokenizer-dir DIR]\n");
     std::exit(2);
 }
 
@@ -197,6 +198,7 @@ Options parse_options(int argc, char** argv) {
         else if (a == "--keep") o.keep = true;
         else if (a == "--dry-run") o.dry_run = true;
         else if (a == "--keep-text-encoder") o.keep_text_encoder = true;
+        else if (a == "--text-only") o.text_only = true;
         else if (a == "--steps") o.steps = to_int(next());
         else if (a == "--threads") o.threads = to_int(next());
         else if (a == "--quantize") o.quantize = next();
@@ -417,7 +419,7 @@ int main(int argc, char** argv) try {
     }
 
     // ---- denoising and decoding per size -----------------------------------------------------
-    for (int px : o.sizes) {
+    for (int px : o.text_only ? std::vector<int>{} : o.sizes) {
         gp.prompt = short_prompt;
         gp.width = gp.height = px;
         gp.steps = o.steps;

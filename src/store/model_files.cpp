@@ -68,9 +68,9 @@ public:
     void release_pages() const {
         for (const auto& f : files_) f->release_pages();
     }
-    bool release_pages(std::span<const std::byte> bytes) const {
+    bool release_pages(std::span<const std::byte> bytes, bool evict) const {
         for (const auto& f : files_)
-            if (f->release_pages(bytes) > 0) return true;
+            if ((evict ? f->evict_pages(bytes) : f->release_pages(bytes)) > 0) return true;
         return false;
     }
     std::vector<std::string> names() const {
@@ -125,17 +125,19 @@ public:
         auto it = components_.find(component);
         if (it != components_.end()) it->second.release_pages();
     }
-    void release_pages(std::span<const std::byte> bytes) const override {
-        std::lock_guard lock(mu_);
-        for (const auto& [name, idx] : components_)
-            if (idx.release_pages(bytes)) return;
-    }
+    void release_pages(std::span<const std::byte> bytes) const override { drop(bytes, false); }
+    void evict_pages(std::span<const std::byte> bytes) const override { drop(bytes, true); }
 
 protected:
     // Adds the safetensors files of `component` to `idx` (called once, under the lock).
     virtual void open_component(std::string_view component, TensorIndex& idx) const = 0;
 
 private:
+    void drop(std::span<const std::byte> bytes, bool evict) const {
+        std::lock_guard lock(mu_);
+        for (const auto& [name, idx] : components_)
+            if (idx.release_pages(bytes, evict)) return;
+    }
     const TensorIndex& component_index(std::string_view component) const {
         std::lock_guard lock(mu_);
         auto it = components_.find(component);

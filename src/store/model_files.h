@@ -53,6 +53,9 @@ public:
     // The default does nothing, for ModelFiles that are not backed by mapped files.
     virtual void release_pages(std::string_view component) const { (void)component; }
     virtual void release_pages(std::span<const std::byte> bytes) const { (void)bytes; }
+    // release_pages(bytes), and the page cache's copy of those file pages is dropped as well
+    // (SafetensorsFile::evict_pages): for weights the model has copied and will not read again.
+    virtual void evict_pages(std::span<const std::byte> bytes) const { (void)bytes; }
 
     // Like find, but Error(Corrupt, "model is missing weight <component>/<name>").
     const WeightView& get(std::string_view component, std::string_view name) const;

@@ -408,6 +408,12 @@ void SafetensorsFile::release_pages() const {
 }
 
 size_t SafetensorsFile::release_pages(std::span<const std::byte> bytes) const {
+    return drop_pages(bytes, false);
+}
+
+size_t SafetensorsFile::evict_pages(std::span<const std::byte> bytes) const { return drop_pages(bytes, true); }
+
+size_t SafetensorsFile::drop_pages(std::span<const std::byte> bytes, bool from_cache) const {
     const auto base = reinterpret_cast<uintptr_t>(impl_->map.data());
     const uintptr_t map_end = base + impl_->map.size();
     auto first = reinterpret_cast<uintptr_t>(bytes.data());
@@ -419,6 +425,17 @@ size_t SafetensorsFile::release_pages(std::span<const std::byte> bytes) const {
     first &= ~(page - 1);
     // Best effort: the only failures (EINVAL/EAGAIN) leave the pages resident, which is harmless.
     if (::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) return 0;
+    if (from_cache) {
+        // The mapping covers the file from offset 0, so file offsets are mapping offsets. The
+        // kernel skips pages that another process still maps, so nobody else is slowed down
+        // beyond a re-read. The descriptor is opened just for this: a model in the store has
+        // one file per tensor, too many to keep open.
+        const int fd = ::open(impl_->path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ::posix_fadvise(fd, off_t(first - base), off_t(last - first), POSIX_FADV_DONTNEED);
+            ::close(fd);
+        }
+    }
     return last - first;
 }
 

@@ -67,8 +67,15 @@ public:
     // number of bytes advised (0 when `bytes` is not inside this file).
     void release_pages() const;
     size_t release_pages(std::span<const std::byte> bytes) const;
+    // Like release_pages(bytes), and also drops those pages from the system's page cache
+    // (posix_fadvise POSIX_FADV_DONTNEED), for bytes a model has copied and will not read
+    // again: on a machine that cannot cache all of a model's files, the copied sources would
+    // otherwise push out pages that are read on every generation. Pages other processes map
+    // stay cached. Best effort, same return value as release_pages(bytes).
+    size_t evict_pages(std::span<const std::byte> bytes) const;
 
 private:
+    size_t drop_pages(std::span<const std::byte> bytes, bool from_cache) const;
     struct Impl;
     explicit SafetensorsFile(std::unique_ptr<Impl>);
     std::unique_ptr<Impl> impl_;

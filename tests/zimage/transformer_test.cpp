@@ -175,6 +175,25 @@ TEST(Transformer, MatchesReferenceBF16) {
     }
 }
 
+// Evicting the fused weights' sources after copying them (TransformerLoadOptions) changes
+// nothing in the results: the copies are complete before their sources go.
+TEST(Transformer, EvictingFusedSourcesKeepsTheResults) {
+    DevModel m;
+    Context cx(Precision::BF16, 2);
+    auto kept = Transformer::load(cx, *m.files);
+    auto evicted = Transformer::load(cx, *m.files, {.evict_fused_sources = true});
+    const auto feats = load(dev_dir() + "cases/d1/prompt_embeds.npy");
+    const int64_t len = int64_t(feats.size()) / kept->config().cap_feat_dim;
+    auto cap_a = kept->prepare_caption(feats, len);
+    auto cap_b = evicted->prepare_caption(feats, len);
+    std::vector<float> latent(16 * 8 * 6);
+    for (size_t i = 0; i < latent.size(); ++i) latent[i] = std::sin(float(i) * 0.37f);
+    const auto a = kept->forward(latent, 8, 6, 0.4f, *cap_a);
+    const auto b = evicted->forward(latent, 8, 6, 0.4f, *cap_b);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4));
+}
+
 // Latent 10×6 -> 5×3 = 15 image tokens, padded to 32 with x_pad_token; also checks that
 // buffers and cached RoPE tables reused across shapes do not leak between calls.
 TEST(Transformer, OddSizesAndBufferReuse) {

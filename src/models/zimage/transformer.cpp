@@ -50,13 +50,15 @@ struct Transformer::Caption {
 
 Transformer::~Transformer() = default;
 
-std::unique_ptr<Transformer> Transformer::load(engine::Context& cx, const store::ModelFiles& files) {
+std::unique_ptr<Transformer> Transformer::load(engine::Context& cx, const store::ModelFiles& files,
+                                              const TransformerLoadOptions& options) {
     TransformerConfig cfg = TransformerConfig::parse(files.require_text("transformer/config.json"));
     check_block_counts(files, cfg);
-    return std::unique_ptr<Transformer>(new Transformer(cx, files, std::move(cfg)));
+    return std::unique_ptr<Transformer>(new Transformer(cx, files, std::move(cfg), options));
 }
 
-Transformer::Transformer(engine::Context& cx, const store::ModelFiles& files, TransformerConfig cfg)
+Transformer::Transformer(engine::Context& cx, const store::ModelFiles& files, TransformerConfig cfg,
+                         const TransformerLoadOptions& options)
     : cx_(&cx), cfg_(std::move(cfg)), rope_(cfg_) {
     const int64_t D = cfg_.dim;
     t_embedder_ = TimestepEmbedder(cx, files, cfg_);
@@ -75,15 +77,15 @@ Transformer::Transformer(engine::Context& cx, const store::ModelFiles& files, Tr
     context_refiner_.reserve(size_t(cfg_.n_refiner_layers));
     layers_.reserve(size_t(cfg_.n_layers));
     for (int64_t i = 0; i < cfg_.n_refiner_layers; ++i)
-        noise_refiner_.emplace_back(cx, files, cfg_, "noise_refiner." + std::to_string(i) + ".", true);
+        noise_refiner_.emplace_back(cx, files, cfg_, "noise_refiner." + std::to_string(i) + ".", true, options);
     for (int64_t i = 0; i < cfg_.n_refiner_layers; ++i)
-        context_refiner_.emplace_back(cx, files, cfg_, "context_refiner." + std::to_string(i) + ".", false);
+        context_refiner_.emplace_back(cx, files, cfg_, "context_refiner." + std::to_string(i) + ".", false, options);
     // Building a block reads its weights (fused QKV and w1|w3 copies, or packed copies where
     // Linear packs): drop the mapped pages after each main layer so the load peak is the copies
     // plus one layer's pages, not the copies plus the whole file. Weights used in place fault
     // back in on first use.
     for (int64_t i = 0; i < cfg_.n_layers; ++i) {
-        layers_.emplace_back(cx, files, cfg_, "layers." + std::to_string(i) + ".", true);
+        layers_.emplace_back(cx, files, cfg_, "layers." + std::to_string(i) + ".", true, options);
         files.release_pages("transformer");
     }
     temb_.resize(size_t(cfg_.adaln_dim()));

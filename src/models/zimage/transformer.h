@@ -29,7 +29,8 @@ public:
     // Reads transformer/config.json and every weight of component "transformer". Error(Corrupt)
     // when the config is invalid, a weight is missing or its shape does not match the config, or
     // the weights hold more blocks than the config says.
-    static std::unique_ptr<Transformer> load(engine::Context& cx, const store::ModelFiles& files);
+    static std::unique_ptr<Transformer> load(engine::Context& cx, const store::ModelFiles& files,
+                                             const TransformerLoadOptions& options = {});
 
     const TransformerConfig& config() const { return cfg_; }
 
@@ -59,7 +60,8 @@ public:
     ~Transformer();
 
 private:
-    Transformer(engine::Context& cx, const store::ModelFiles& files, TransformerConfig cfg);
+    Transformer(engine::Context& cx, const store::ModelFiles& files, TransformerConfig cfg,
+                const TransformerLoadOptions& options);
     // Joint RoPE table for (image tokens incl. pads, caption tokens), cached per shape.
     const float* joint_rope(int64_t h_tokens, int64_t w_tokens, int64_t n_img_pad, int64_t cap_pad);
 

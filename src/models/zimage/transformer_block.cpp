@@ -96,7 +96,7 @@ void BlockWorkspace::reserve(const TransformerConfig& cfg, int64_t tokens) {
 }
 
 FusedWeight fuse_rows(const store::ModelFiles& files, const std::string& component, const std::vector<std::string>& names,
-                      const std::vector<std::vector<int64_t>>& shapes) {
+                      const std::vector<std::vector<int64_t>>& shapes, bool evict_sources) {
     std::vector<models::WeightTensors> parts;
     int64_t rows = 0;
     for (size_t i = 0; i < names.size(); ++i) {
@@ -107,6 +107,13 @@ FusedWeight fuse_rows(const store::ModelFiles& files, const std::string& compone
     const DType first = parts[0].weight.dtype();
     const bool same = std::all_of(parts.begin(), parts.end(), [&](const auto& p) { return p.weight.dtype() == first; });
     FusedWeight out;
+    // Once the copy is done (either branch below), the parts are never read again.
+    auto evict_parts = [&] {
+        if (!evict_sources) return;
+        for (const auto& p : parts)
+            for (const engine::Tensor* t : {&p.weight, &p.scale})
+                if (t->defined() && t->borrowed()) files.evict_pages({t->bytes(), size_t(t->nbytes())});
+    };
     if (same) {
         // Byte copy in the stored dtype: the Linear then converts/packs exactly as for the parts.
         out.weight = Tensor::empty(first, {rows, k});
@@ -128,6 +135,7 @@ FusedWeight fuse_rows(const store::ModelFiles& files, const std::string& compone
                 s += r;
             }
         }
+        evict_parts();
         return out;
     }
     // Mixed dtypes (not produced by our importer, but legal): widen everything to f32.
@@ -145,11 +153,12 @@ FusedWeight fuse_rows(const store::ModelFiles& files, const std::string& compone
         }
         dst += r * k;
     }
+    evict_parts();
     return out;
 }
 
 TransformerBlock::TransformerBlock(engine::Context& cx, const store::ModelFiles& files, const TransformerConfig& cfg,
-                                   const std::string& prefix, bool modulated)
+                                   const std::string& prefix, bool modulated, const TransformerLoadOptions& options)
     : cx_(&cx),
       dim_(cfg.dim),
       heads_(cfg.n_heads),
@@ -163,7 +172,7 @@ TransformerBlock::TransformerBlock(engine::Context& cx, const store::ModelFiles&
     auto name = [&](const char* s) { return prefix + s; };
 
     FusedWeight qkv = fuse_rows(files, c, {name("attention.to_q.weight"), name("attention.to_k.weight"), name("attention.to_v.weight")},
-                                {{D, D}, {D, D}, {D, D}});
+                                {{D, D}, {D, D}, {D, D}}, options.evict_fused_sources);
     qkv_ = engine::Linear(cx, std::move(qkv.weight), {}, std::move(qkv.scale));
     models::WeightTensors o = models::weight_tensor(files, c, name("attention.to_out.0.weight"), {D, D});
     to_out_ = engine::Linear(cx, o.weight, {}, o.scale);
@@ -172,7 +181,7 @@ TransformerBlock::TransformerBlock(engine::Context& cx, const store::ModelFiles&
         norm_k_ = models::weight_f32(files, c, name("attention.norm_k.weight"), {head_dim_});
     }
 
-    FusedWeight w13 = fuse_rows(files, c, {name("feed_forward.w1.weight"), name("feed_forward.w3.weight")}, {{F, D}, {F, D}});
+    FusedWeight w13 = fuse_rows(files, c, {name("feed_forward.w1.weight"), name("feed_forward.w3.weight")}, {{F, D}, {F, D}}, options.evict_fused_sources);
     w13_ = engine::Linear(cx, std::move(w13.weight), {}, std::move(w13.scale));
     models::WeightTensors w2 = models::weight_tensor(files, c, name("feed_forward.w2.weight"), {D, F});
     w2_ = engine::Linear(cx, w2.weight, {}, w2.scale);

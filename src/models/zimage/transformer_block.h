@@ -41,14 +41,25 @@ struct BlockWorkspace {
 struct FusedWeight {
     engine::Tensor weight, scale;
 };
+// With evict_sources, the parts' file pages are dropped from the process and the page cache
+// once copied (ModelFiles::evict_pages): see TransformerLoadOptions.
 FusedWeight fuse_rows(const store::ModelFiles& files, const std::string& component, const std::vector<std::string>& names,
-                      const std::vector<std::vector<int64_t>>& shapes);
+                      const std::vector<std::vector<int64_t>>& shapes, bool evict_sources = false);
+
+struct TransformerLoadOptions {
+    // The fused QKV and w1|w3 copies replace their sources (two thirds of the DiT's bytes) for
+    // the model's lifetime. When the machine cannot cache every file of the model next to these
+    // copies, the dead source pages would push out pages that are read on every generation (the
+    // text encoder's), which then come from the disk each time; evicting them avoids that. Off,
+    // a reload finds the sources still cached.
+    bool evict_fused_sources = false;
+};
 
 class TransformerBlock {
 public:
     // `prefix` is e.g. "layers.3." within component "transformer".
     TransformerBlock(engine::Context& cx, const store::ModelFiles& files, const TransformerConfig& cfg,
-                     const std::string& prefix, bool modulated);
+                     const std::string& prefix, bool modulated, const TransformerLoadOptions& options = {});
 
     // x [n, dim] is updated in place. rope [n, head_dim/2, 2] (cos, sin) for those tokens.
     // temb [adaln_dim] (modulated blocks; nullptr otherwise). Only the first n_out rows of the

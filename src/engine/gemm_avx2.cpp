@@ -261,30 +261,39 @@ inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// y[m][n0 + j] = x[m] · W[n0 + j] (+ bias) for j < NR, m < MR; x rows K apart (K % 8 == 0 part
-// vectorised, the rest scalar in the same order for every output). W rows are bf16 (expanded in
-// registers: two instructions per vector) or already-expanded f32.
-template <bool Bf16W, int NR, int MR>
-void dot_block(const float* x, int64_t K, const void* const* wrow, const float* bias, float* y, int64_t ldy) {
-    auto load_w = [&](int j, int64_t k) {
-        if constexpr (Bf16W)
-            return load_bf16x8(static_cast<const uint16_t*>(wrow[j]) + k);
-        else
-            return _mm256_loadu_ps(static_cast<const float*>(wrow[j]) + k);
-    };
+// bf16 rows, 16 depths per step: one 32-byte load holds 16 weights; shifting each 32-bit lane
+// left by 16 gives the even-indexed ones as f32, masking off its low half the odd-indexed ones
+// (both exact), three instructions per 16 weights where widening 8 at a time takes four. x is
+// stored to match (permute_for_even_odd): in each 16-block of a row its 8 even-indexed values,
+// then its 8 odd-indexed ones. Even and odd halves are separate passes over the x rows, so only
+// NR weight vectors are live: MR x NR accumulators + NR + 1 registers.
+template <int NR, int MR>
+void dot_block_bf16_eo(const float* x, int64_t K, const void* const* wrow, const float* bias, float* y, int64_t ldy) {
+    const __m256i odd_mask = _mm256_set1_epi32(int32_t(0xffff0000u));
     __m256 acc[MR][NR];
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 8
         for (int j = 0; j < NR; ++j) acc[m][j] = _mm256_setzero_ps();
-    const int64_t k8 = K / 8 * 8;
-    for (int64_t k = 0; k < k8; k += 8) {
+    auto load = [&](int j, int64_t k) {
+        return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(wrow[j]) + k));
+    };
+    const int64_t k16 = K / 16 * 16;
+    for (int64_t k = 0; k < k16; k += 16) {
         __m256 wv[NR];
 #pragma GCC unroll 8
-        for (int j = 0; j < NR; ++j) wv[j] = load_w(j, k);
+        for (int j = 0; j < NR; ++j) wv[j] = _mm256_castsi256_ps(_mm256_slli_epi32(load(j, k), 16));
 #pragma GCC unroll 8
         for (int m = 0; m < MR; ++m) {
             const __m256 xv = _mm256_loadu_ps(x + m * K + k);
+#pragma GCC unroll 8
+            for (int j = 0; j < NR; ++j) acc[m][j] = _mm256_fmadd_ps(xv, wv[j], acc[m][j]);
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < NR; ++j) wv[j] = _mm256_castsi256_ps(_mm256_and_si256(load(j, k), odd_mask));
+#pragma GCC unroll 8
+        for (int m = 0; m < MR; ++m) {
+            const __m256 xv = _mm256_loadu_ps(x + m * K + k + 8);
 #pragma GCC unroll 8
             for (int j = 0; j < NR; ++j) acc[m][j] = _mm256_fmadd_ps(xv, wv[j], acc[m][j]);
         }
@@ -292,47 +301,68 @@ void dot_block(const float* x, int64_t K, const void* const* wrow, const float* 
     for (int m = 0; m < MR; ++m)
         for (int j = 0; j < NR; ++j) {
             float r = hsum(acc[m][j]);
-            for (int64_t k = k8; k < K; ++k) {
+            for (int64_t k = k16; k < K; ++k) {  // the tail is stored in natural order
                 float wk;
-                if constexpr (Bf16W) {
-                    uint32_t u = uint32_t(static_cast<const uint16_t*>(wrow[j])[k]) << 16;
-                    std::memcpy(&wk, &u, 4);
-                } else {
-                    wk = static_cast<const float*>(wrow[j])[k];
-                }
+                const uint32_t u = uint32_t(static_cast<const uint16_t*>(wrow[j])[k]) << 16;
+                std::memcpy(&wk, &u, 4);
                 r = std::fma(x[m * K + k], wk, r);
             }
             y[m * ldy + j] = bias ? r + bias[j] : r;
         }
 }
 
+// x rows [r0, r1) of K values, rounded to bf16 into dst in dot_block_bf16_eo's order.
+void round_permute_even_odd(const float* x, int64_t K, int64_t r0, int64_t r1, float* dst) {
+    const int64_t k16 = K / 16 * 16;
+    for (int64_t r = r0; r < r1; ++r) {
+        const float* src = x + r * K;
+        float* d = dst + r * K;
+        for (int64_t k = 0; k < k16; k += 16)
+            for (int64_t i = 0; i < 8; ++i) {
+                d[k + i] = round_bf16(src[k + 2 * i]);
+                d[k + 8 + i] = round_bf16(src[k + 2 * i + 1]);
+            }
+        for (int64_t k = k16; k < K; ++k) d[k] = round_bf16(src[k]);
+    }
+}
+
 // Rows of W per group and rows of x per block of the small-M path: 3 x 3 = 9 accumulators, three
 // W vectors and one x vector in registers. Measured against 2x5, 4x2, 2x6 and 1x8 on the 2-core
-// AVX2 machine (engine_bench --only linear --m 1,20,32): 3x3 was fastest or level at every shape.
+// AVX2 machine (engine_bench --only linear --m 1,20,32): 3x3 was fastest or level at every
+// shape; with the even/odd bf16 kernel, 4x2, 5x2 and 4x3 were all slower again at M = 20.
 constexpr int kNrSmall = 3, kMrSmall = 3;
 
-template <bool Bf16W, int NR>
+template <int NR>
 void dot_rows(const float* xr, int64_t M, int64_t K, const void* const* wrow, const float* bias, float* y, int64_t N) {
     int64_t m = 0;
-    for (; m + kMrSmall <= M; m += kMrSmall) dot_block<Bf16W, NR, kMrSmall>(xr + m * K, K, wrow, bias, y + m * N, N);
+    for (; m + kMrSmall <= M; m += kMrSmall) dot_block_bf16_eo<NR, kMrSmall>(xr + m * K, K, wrow, bias, y + m * N, N);
     const float* xm = xr + m * K;
     float* ym = y + m * N;
     // The last M % kMrSmall rows.
     const int64_t rest = M - m;
-    if (rest == 1) dot_block<Bf16W, NR, 1>(xm, K, wrow, bias, ym, N);
-    if constexpr (kMrSmall > 2) if (rest == 2) dot_block<Bf16W, NR, 2>(xm, K, wrow, bias, ym, N);
-    if constexpr (kMrSmall > 3) if (rest == 3) dot_block<Bf16W, NR, 3>(xm, K, wrow, bias, ym, N);
-    if constexpr (kMrSmall > 4) if (rest == 4) dot_block<Bf16W, NR, 4>(xm, K, wrow, bias, ym, N);
+    if (rest == 1) dot_block_bf16_eo<NR, 1>(xm, K, wrow, bias, ym, N);
+    if constexpr (kMrSmall > 2) if (rest == 2) dot_block_bf16_eo<NR, 2>(xm, K, wrow, bias, ym, N);
+    if constexpr (kMrSmall > 3) if (rest == 3) dot_block_bf16_eo<NR, 3>(xm, K, wrow, bias, ym, N);
+    if constexpr (kMrSmall > 4) if (rest == 4) dot_block_bf16_eo<NR, 4>(xm, K, wrow, bias, ym, N);
 }
 
-// fp8 row -> f32 (value * 256 * scale, rounded to bf16: the packed path's values).
-void expand_fp8_row(const uint8_t* w, float scale, int64_t K, float* dst) {
+// fp8 row -> bf16 (value * 256 * scale, rounded to bf16: the packed path's values), so that
+// fp8 and bf16 weights go through the same kernel in the same order.
+void expand_fp8_row(const uint8_t* w, float scale, int64_t K, uint16_t* dst) {
     const __m256 sc = _mm256_set1_ps(scale);
     const int64_t k8 = K / 8 * 8;
-    for (int64_t k = 0; k < k8; k += 8) _mm256_storeu_ps(dst + k, load_w8<true>(w, k, sc));
+    for (int64_t k = 0; k < k8; k += 8) {
+        const __m256i hi = _mm256_srli_epi32(_mm256_castps_si256(load_w8<true>(w, k, sc)), 16);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + k),
+                         _mm_packus_epi32(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1)));
+    }
     for (int64_t k = k8; k < K; ++k) {
-        f8_to_f32_scaled(w + k, scale, 1, dst + k);
-        dst[k] = round_bf16(dst[k]);
+        float v;
+        f8_to_f32_scaled(w + k, scale, 1, &v);
+        v = round_bf16(v);
+        uint32_t u;
+        std::memcpy(&u, &v, 4);
+        dst[k] = uint16_t(u >> 16);
     }
 }
 
@@ -340,7 +370,8 @@ void expand_fp8_row(const uint8_t* w, float scale, int64_t K, float* dst) {
 constexpr int64_t kBlockFloats = kKc * kNc + kNr * kKc;
 
 // bf16 rows are expanded in registers; fp8 rows (about ten instructions per vector, too many to
-// repeat for every block of x rows) are expanded once per group into the thread's block buffer.
+// repeat for every block of x rows) are expanded once per group into the thread's block buffer,
+// as bf16 values (two per float of the buffer).
 template <bool Fp8>
 void gemm_small_m(int nt, const float* x, int64_t M, int64_t K, const Tensor& w, const float* scale, const float* bias,
                   float* y, int64_t N, float* xr, float* blocks, const std::atomic<bool>* cancel) {
@@ -349,12 +380,14 @@ void gemm_small_m(int nt, const float* x, int64_t M, int64_t K, const Tensor& w,
     const int64_t groups = (N + kNrSmall - 1) / kNrSmall;
     const int T = int(std::max<int64_t>(1, std::min<int64_t>(nt, groups / 8)));
     auto body = [&](int t, int nthr) {
-        // Round x to bf16 once (split over the threads), as the packed path does.
-        for (int64_t i = M * K * t / nthr; i < M * K * (t + 1) / nthr; ++i) xr[i] = round_bf16(x[i]);
+        // Round x to bf16 once (split over the threads), as the packed path does, in the
+        // even/odd order of dot_block_bf16_eo.
+        round_permute_even_odd(x, K, M * t / nthr, M * (t + 1) / nthr, xr);
         if (nthr > 1) {
 #pragma omp barrier
         }
-        float* wexp = blocks + size_t(t) * size_t(kBlockFloats);  // kNrSmall x K floats (fp8)
+        // kNrSmall x K bf16 values (fp8), in the thread's block buffer.
+        auto* wexp = reinterpret_cast<uint16_t*>(blocks + size_t(t) * size_t(kBlockFloats));
         const int64_t g0 = groups * t / nthr, g1 = groups * (t + 1) / nthr;
         for (int64_t g = g0; g < g1; ++g) {
             if ((g - g0) % 64 == 0 && cancel && cancel->load(std::memory_order_relaxed)) break;
@@ -372,10 +405,12 @@ void gemm_small_m(int nt, const float* x, int64_t M, int64_t K, const Tensor& w,
             }
             const float* b = bias ? bias + n : nullptr;
             if (nr == kNrSmall) {
-                dot_rows<!Fp8, kNrSmall>(xr, M, K, rows, b, y + n, N);
+                dot_rows<kNrSmall>(xr, M, K, rows, b, y + n, N);
             } else {  // the last N % kNrSmall rows
-                if (nr == 1) dot_rows<!Fp8, 1>(xr, M, K, rows, b, y + n, N);
-                if constexpr (kNrSmall > 2) if (nr == 2) dot_rows<!Fp8, 2>(xr, M, K, rows, b, y + n, N);
+                if (nr == 1) dot_rows<1>(xr, M, K, rows, b, y + n, N);
+                if constexpr (kNrSmall > 2) if (nr == 2) dot_rows<2>(xr, M, K, rows, b, y + n, N);
+                if constexpr (kNrSmall > 3) if (nr == 3) dot_rows<3>(xr, M, K, rows, b, y + n, N);
+                if constexpr (kNrSmall > 4) if (nr == 4) dot_rows<4>(xr, M, K, rows, b, y + n, N);
             }
         }
     };
@@ -397,7 +432,7 @@ void gemm_bf16w_avx2(int nt, const float* x, int64_t M, int64_t K, const Tensor&
                      const float* bias, float* y, int64_t N, float* pack, float* blocks,
                      const std::atomic<bool>* cancel) {
     // (fp8 rows are expanded into the thread's block buffer, which bounds K there.)
-    if (M <= kSmallM && (w.dtype() == DType::BF16 || kNrSmall * K <= kBlockFloats)) {
+    if (M <= kSmallM && (w.dtype() == DType::BF16 || kNrSmall * K <= 2 * kBlockFloats)) {
         if (w.dtype() == DType::BF16)
             gemm_small_m<false>(nt, x, M, K, w, scale, bias, y, N, pack, blocks, cancel);
         else

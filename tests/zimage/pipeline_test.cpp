@@ -165,3 +165,58 @@ TEST(Pipeline, RejectsBadSizesAndCancels) {
     auto img = pipe->generate(p);
     EXPECT_EQ(img.rgb.size(), size_t(64 * 64 * 3));
 }
+
+// A 10,000-token prompt is truncated (templated ids cut at 512), not an error: two of them that
+// differ only past the cut give the same image, bit for bit.
+TEST(Pipeline, LongPromptsAreTruncated) {
+    auto pipe = pictor::zimage::Pipeline::load(pictor::store::ModelFiles::open_directory(dev_dir() + "model"), {});
+    std::string base;
+    for (int i = 0; i < 10000; ++i) base += "word ";
+    pictor::zimage::GenerateParams p;
+    p.width = p.height = 64;
+    p.steps = 2;
+    p.seed = 7;
+    p.prompt = base + "cat";
+    const auto a = pipe->generate(p);
+    p.prompt = base + "dog";
+    const auto b = pipe->generate(p);
+    ASSERT_EQ(a.rgb.size(), size_t(64 * 64 * 3));
+    EXPECT_EQ(a.rgb, b.rgb);
+    // A short prompt does differ (so the comparison above can fail).
+    p.prompt = "cat";
+    EXPECT_NE(pipe->generate(p).rgb, a.rgb);
+}
+
+// NaN appearing in a step (here: from a weight of the first main layer) stops the generation
+// with an error that says where, instead of decoding garbage into a PNG.
+TEST(Pipeline, NanInAStepIsAClearError) {
+    pictor::zimage::test::DevModel m;
+    const std::string name = "layers.0.attention.to_out.0.weight";
+    const pictor::store::WeightView* w = m.files->find("transformer", name);
+    ASSERT_NE(w, nullptr);
+    auto overlay = std::make_unique<pictor::zimage::test::OverlayFiles>(*m.files);
+    std::vector<std::byte> nan_bytes(w->bytes.size());
+    if (w->dtype == pictor::store::DType::F32) {
+        const float nan = std::nanf("");
+        for (size_t i = 0; i + 4 <= nan_bytes.size(); i += 4) std::memcpy(nan_bytes.data() + i, &nan, 4);
+    } else {
+        ASSERT_TRUE(w->dtype == pictor::store::DType::BF16 || w->dtype == pictor::store::DType::F16);
+        const uint16_t nan = w->dtype == pictor::store::DType::BF16 ? 0x7fc0 : 0x7e00;
+        for (size_t i = 0; i + 2 <= nan_bytes.size(); i += 2) std::memcpy(nan_bytes.data() + i, &nan, 2);
+    }
+    overlay->storage.push_back(std::move(nan_bytes));
+    pictor::store::WeightView nan_w = *w;
+    nan_w.bytes = {overlay->storage.back().data(), overlay->storage.back().size()};
+    overlay->weights["transformer/" + name] = nan_w;
+    auto pipe = pictor::zimage::Pipeline::load(std::move(overlay), {});
+    pictor::zimage::GenerateParams p;
+    p.prompt = "x";
+    p.width = p.height = 64;
+    p.steps = 2;
+    try {
+        pipe->generate(p);
+        FAIL() << "expected an error";
+    } catch (const pictor::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("denoising step 1 produced NaN or Inf"), std::string::npos) << e.what();
+    }
+}

@@ -76,7 +76,8 @@ uint64_t weight_bytes(const store::ModelFiles& f, std::string_view component) {
 // TransformerLoadOptions::evict_fused_sources for this machine: evict when its memory cannot
 // hold every weight file of the model in the page cache next to the DiT's fused copies (bounded
 // here by the DiT's own size). On a 24 GiB machine and the full-size model (20.3 GB of files,
-// 7.9 GB of copies) the text encoder otherwise came from the disk at every generation.
+// 7.9 GB of copies) the dead sources otherwise compete with the text encoder's pages, which
+// every generation reads, until the kernel's LRU gets to them.
 bool machine_cannot_cache_model(const store::ModelFiles& f) {
     const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
     if (pages <= 0 || page <= 0) return true;

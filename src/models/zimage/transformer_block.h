@@ -49,9 +49,9 @@ FusedWeight fuse_rows(const store::ModelFiles& files, const std::string& compone
 struct TransformerLoadOptions {
     // The fused QKV and w1|w3 copies replace their sources (two thirds of the DiT's bytes) for
     // the model's lifetime. When the machine cannot cache every file of the model next to these
-    // copies, the dead source pages would push out pages that are read on every generation (the
-    // text encoder's), which then come from the disk each time; evicting them avoids that. Off,
-    // a reload finds the sources still cached.
+    // copies, the dead source pages compete with pages that are read on every generation (the
+    // text encoder's), which may then come from the disk; evicting them avoids that. Off, a
+    // reload finds the sources still cached.
     bool evict_fused_sources = false;
 };
 

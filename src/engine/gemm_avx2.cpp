@@ -264,7 +264,7 @@ inline float hsum(__m256 v) {
 // bf16 rows, 16 depths per step: one 32-byte load holds 16 weights; shifting each 32-bit lane
 // left by 16 gives the even-indexed ones as f32, masking off its low half the odd-indexed ones
 // (both exact), three instructions per 16 weights where widening 8 at a time takes four. x is
-// stored to match (permute_for_even_odd): in each 16-block of a row its 8 even-indexed values,
+// stored to match (round_permute_even_odd): in each 16-block of a row its 8 even-indexed values,
 // then its 8 odd-indexed ones. Even and odd halves are separate passes over the x rows, so only
 // NR weight vectors are live: MR x NR accumulators + NR + 1 registers.
 template <int NR, int MR>

@@ -12,6 +12,8 @@
 #include <iostream>
 #include <string>
 
+#include "support/npm_packages.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -34,12 +36,7 @@ TEST(TokenizerDiff, AgreesWithHuggingFaceTokenizers) {
     if (!fs::exists(kPictorDev)) GTEST_SKIP() << kPictorDev << " is not built";
     std::string out;
     if (run("command -v node", out) != 0) GTEST_SKIP() << "node is not installed (Node.js 20+ runs the comparison)";
-    // node_modules is not committed; package-lock.json pins what `npm ci` installs.
-    if (!fs::exists(kScriptDir / "node_modules" / "tokenizers" / "package.json")) {
-        out.clear();
-        if (run("cd '" + kScriptDir.string() + "' && timeout 300 npm ci --no-audit --no-fund", out) != 0)
-            GTEST_SKIP() << "npm ci failed (no npm, offline, or the registry is unreachable?):\n" << out;
-    }
+    if (const std::string why = pictor::test::install_npm_packages(kScriptDir); !why.empty()) GTEST_SKIP() << why;
     out.clear();
     const int rc = run("cd '" + kScriptDir.string() + "' && timeout 300 node tokenize_diff.mjs '" + kTokenizer.string() +
                            "' '" + kPictorDev.string() + "' 1000 20261128",

@@ -24,11 +24,14 @@
 #include <thread>
 
 #include "server/openai_test_support.h"
+#include "support/npm_packages.h"
 
 extern char** environ;
 
 namespace pictor::server::test {
 namespace {
+
+using pictor::test::install_npm_packages;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -56,17 +59,10 @@ ShellResult shell(const std::string& command) {
 
 bool have(const std::string& tool) { return shell("command -v " + tool + " >/dev/null").exit_code == 0; }
 
-// node_modules is not committed; package-lock.json pins what `npm ci` installs. Returns why the
-// clients cannot run, or "" when they can.
+// Returns why the clients cannot run, or "" when they can.
 std::string prepare_node_modules() {
     if (!have("node")) return "node is not installed: the npm client tests need Node.js 20+";
-    if (fs::exists(kClientsDir / "node_modules" / "openai" / "package.json") &&
-        fs::exists(kClientsDir / "node_modules" / "ollama" / "package.json"))
-        return "";
-    if (!have("npm")) return "npm is not installed, and tests/clients/node_modules is missing";
-    const ShellResult r = shell("cd '" + kClientsDir.string() + "' && timeout 300 npm ci --no-audit --no-fund");
-    if (r.exit_code != 0) return "npm ci failed (offline, or the registry is unreachable?):\n" + r.output;
-    return "";
+    return install_npm_packages(kClientsDir);
 }
 
 struct ScriptEnv {

@@ -10,7 +10,7 @@
 #include "create/config_blob.h"
 #include "create/diffusers_layout.h"
 #include "create/model_index.h"
-#include "create/parallel_jobs.h"
+#include "util/parallel_jobs.h"
 #include "create/parameters.h"
 #include "create/quantize_fp8.h"
 #include "create/tensor_blob.h"
@@ -138,7 +138,7 @@ CreateResult create_model(store::ModelStore& store, const CreateRequest& req, co
         std::vector<Layer> layers(tensors.size());
         FileProgress fp(progress, status, plan.bytes);
         auto on_bytes = [&](uint64_t n) { fp.add(n); };
-        run_parallel(
+        util::run_parallel(
             order.size(), threads,
             [&](size_t k) {
                 check_cancel(cancel);

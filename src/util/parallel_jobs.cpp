@@ -1,4 +1,4 @@
-#include "create/parallel_jobs.h"
+#include "util/parallel_jobs.h"
 
 #include <algorithm>
 #include <atomic>
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-namespace pictor::create {
+namespace pictor::util {
 
 void run_parallel(size_t n, int threads, const std::function<void(size_t)>& job, const std::function<void()>& tick,
                   std::chrono::milliseconds period) {
@@ -68,4 +68,4 @@ void run_parallel(size_t n, int threads, const std::function<void(size_t)>& job,
     tick();
 }
 
-}  // namespace pictor::create
+}  // namespace pictor::util

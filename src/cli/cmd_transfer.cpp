@@ -1,21 +1,45 @@
-// `pictor pull` / `pictor push`: forwarded to the server, which says plainly that registry
-// transfer does not exist yet (so these verbs start working when the server gains it).
+// `pictor pull NAME [--insecure]` / `pictor push NAME [--insecure]`: registry transfer
+// (src/transfer) straight on the local store, in this process like `create`, so it works
+// without a server; a running server sees a pulled model as soon as its manifest is written.
+// Progress goes to stderr as Ollama's lines (`pulling manifest`, one bar for the model,
+// `writing manifest`), then `success` on stdout.
+#include <atomic>
+#include <csignal>
 #include <memory>
 #include <ostream>
 
 #include <CLI/CLI.hpp>
 
-#include "cli/api_client.h"
 #include "cli/commands.h"
-#include "cli/server_launcher.h"
+#include "cli/signal_watcher.h"
+#include "cli/status_printer.h"
+#include "store/model_store.h"
+#include "transfer/pull.h"
+#include "transfer/push.h"
 
 namespace pictor::cli {
 namespace {
 
-int run_transfer(CliContext& ctx, const std::string& path, const std::string& name) {
-    ApiClient client(server::host_from_env());
-    ensure_server(client, ctx.err);
-    client.post(path, nlohmann::json{{"model", name}, {"stream", false}});
+struct TransferOptions {
+    std::string name;
+    bool insecure = false;
+};
+
+int run_transfer(CliContext& ctx, const std::string& verb, const TransferOptions& o) {
+    transfer::RegistryOptions registry;
+    registry.insecure = o.insecure;
+    const store::ModelName name = store::ModelName::parse(o.name);
+    store::ModelStore store(store::ModelStore::default_root());
+    std::atomic<bool> cancel{false};
+    // Ctrl-C stops between chunks; a pull then writes no manifest. Constructed before any other
+    // thread (the printer's ticker, the transfer's workers) so that all of them inherit the
+    // blocked signals.
+    SignalWatcher signals({SIGINT, SIGTERM}, [&cancel](int) { cancel = true; });
+    StatusPrinter printer(ctx.err, ctx.err_is_tty);
+    auto on_progress = [&printer](const transfer::Progress& p) { printer.update(p.status, p.completed, p.total); };
+    if (verb == "pull") transfer::pull_model(store, {name, registry}, on_progress, &cancel);
+    else transfer::push_model(store, {name, registry}, on_progress, &cancel);
+    printer.finish();
     ctx.out << "success" << std::endl;
     return 0;
 }
@@ -24,11 +48,12 @@ int run_transfer(CliContext& ctx, const std::string& path, const std::string& na
 
 void add_transfer_commands(CLI::App& app, CliContext& ctx) {
     for (const char* verb : {"pull", "push"}) {
-        auto name = std::make_shared<std::string>();
+        auto opts = std::make_shared<TransferOptions>();
         const std::string v = verb;
         auto* sub = app.add_subcommand(v, v == "pull" ? "Pull a model from a registry" : "Push a model to a registry");
-        sub->add_option("name", *name, "Model name")->required();
-        sub->callback([&ctx, name, v] { ctx.action = [&ctx, name, v] { return run_transfer(ctx, "/api/" + v, *name); }; });
+        sub->add_option("name", opts->name, "Model name, e.g. localhost:5000/me/z-image:latest")->required();
+        sub->add_flag("--insecure", opts->insecure, "Use plain http to reach the registry");
+        sub->callback([&ctx, opts, v] { ctx.action = [&ctx, opts, v] { return run_transfer(ctx, v, *opts); }; });
     }
 }
 

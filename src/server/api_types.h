@@ -43,9 +43,10 @@ struct CreateApiRequest {
 };
 CreateApiRequest parse_create_request(const nlohmann::json& body);
 
-// pull/push: only the name matters until transfer exists.
+// pull/push.
 struct TransferRequest {
     std::string model;
+    bool insecure = false;  // plain http to the registry
     bool stream = true;
 };
 TransferRequest parse_transfer_request(const nlohmann::json& body);

@@ -1,31 +1,68 @@
-// Registry transfer is not implemented yet. Saying so plainly (501) beats a pull that seems
-// to work and leaves nothing behind.
+// POST /api/pull and /api/push: registry transfer (src/transfer) as a store job. The response
+// is held until the manifest was fetched (pull) or read from the store (push), so a model the
+// registry or the store does not have is a real 404, not a 200 stream that ends in an error.
+#include <memory>
+
 #include "server/api_types.h"
 #include "server/context.h"
 #include "server/handlers.h"
 #include "server/router.h"
+#include "server/store_job.h"
 #include "store/names.h"
+#include "transfer/pull.h"
+#include "transfer/push.h"
 #include "util/error.h"
 
 namespace pictor::server {
 namespace {
 
-void not_yet(const httplib::Request& req, const char* verb, const char* hint) {
-    const TransferRequest r = parse_transfer_request(parse_body(req.body));
+nlohmann::ordered_json frame(const transfer::Progress& p) {
+    nlohmann::ordered_json j{{"status", p.status}};
+    if (!p.digest.empty()) {
+        j["digest"] = p.digest;
+        j["total"] = p.total;
+        j["completed"] = p.completed;
+    }
+    return j;
+}
+
+TransferRequest parse(const httplib::Request& req) {
+    TransferRequest r = parse_transfer_request(parse_body(req.body));
     if (r.model.empty()) fail(ErrorKind::InvalidArgument, "model is required");
-    store::ModelName::parse(r.model);  // a bad name is still the client's mistake: 400 first
-    fail(ErrorKind::Unsupported, std::string(verb) + " is not supported yet: " + hint);
+    return r;
+}
+
+void pull(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+    const TransferRequest r = parse(req);
+    transfer::PullRequest pr;
+    pr.name = store::ModelName::parse(r.model);
+    pr.registry.insecure = r.insecure;
+    ctx.log.info("pulling model " + pr.name.display());
+    auto job = std::make_shared<StoreJob>(
+        [&store = ctx.store, pr](const StoreJob::Emit& emit, const std::atomic<bool>& cancel) {
+            transfer::pull_model(store, pr, [&emit](const transfer::Progress& p) { emit(frame(p)); }, &cancel);
+        });
+    reply_with_job(std::move(job), r.stream, 2, res);
+}
+
+void push(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+    const TransferRequest r = parse(req);
+    transfer::PushRequest pr;
+    pr.name = store::ModelName::parse(r.model);
+    pr.registry.insecure = r.insecure;
+    ctx.log.info("pushing model " + pr.name.display());
+    auto job = std::make_shared<StoreJob>(
+        [&store = ctx.store, pr](const StoreJob::Emit& emit, const std::atomic<bool>& cancel) {
+            transfer::push_model(store, pr, [&emit](const transfer::Progress& p) { emit(frame(p)); }, &cancel);
+        });
+    reply_with_job(std::move(job), r.stream, 2, res);
 }
 
 }  // namespace
 
-void register_transfer_routes(Router& router, ServerContext& /*ctx*/) {
-    router.post("/api/pull", [](const httplib::Request& req, httplib::Response&) {
-        not_yet(req, "pull", "copy a diffusers folder to this machine and use `pictor create NAME PATH`");
-    });
-    router.post("/api/push", [](const httplib::Request& req, httplib::Response&) {
-        not_yet(req, "push", "copy the diffusers folder to the other machine and use `pictor create` there");
-    });
+void register_transfer_routes(Router& router, ServerContext& ctx) {
+    router.post("/api/pull", [&ctx](const httplib::Request& req, httplib::Response& res) { pull(ctx, req, res); });
+    router.post("/api/push", [&ctx](const httplib::Request& req, httplib::Response& res) { push(ctx, req, res); });
 }
 
 }  // namespace pictor::server

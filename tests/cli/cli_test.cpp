@@ -1,5 +1,6 @@
 // The real binary end to end: create, list (starting the server in the background), show, cp,
-// rm, pull, and the exit codes of failures and usage mistakes.
+// rm, push and pull (through an in-process registry), and the exit codes of failures and usage
+// mistakes.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -13,6 +14,7 @@
 
 #include "cli/cli_harness.h"
 #include "cli/format.h"
+#include "support/fake_registry.h"
 #include "cli/status_printer.h"
 
 namespace pictor::cli::test {
@@ -198,10 +200,30 @@ TEST(Cli, EndToEnd) {
     EXPECT_FALSE(has(after.out, "dev2"));
     EXPECT_FALSE(has(after.out, "tuned"));
 
-    // pull is honest about not existing yet.
-    auto pull = box.run({"pull", "x/z-image-turbo"});
-    EXPECT_EQ(pull.code, 1);
-    EXPECT_TRUE(has(pull.err, "Error: pull is not supported yet")) << pull.err;
+    // push and pull through a registry: the model goes out and comes back under its name.
+    {
+        pictor::test::FakeRegistry registry;
+        const std::string there = registry.host() + "/me/dev";
+        ASSERT_EQ(box.run({"cp", "dev", there}).code, 0);
+        auto push = box.run({"push", "--insecure", there});
+        EXPECT_EQ(push.code, 0) << push.err;
+        EXPECT_EQ(push.out, "success\n");
+        EXPECT_TRUE(has(push.err, "pushing model")) << push.err;
+        ASSERT_EQ(box.run({"rm", there}).code, 0);
+        auto pull = box.run({"pull", "--insecure", there});
+        EXPECT_EQ(pull.code, 0) << pull.err;
+        EXPECT_EQ(pull.out, "success\n");
+        EXPECT_TRUE(has(pull.err, "pulling manifest")) << pull.err;
+        EXPECT_TRUE(has(pull.err, "writing manifest")) << pull.err;
+        EXPECT_TRUE(has(box.run({"list"}).out, there + ":latest"));
+        ASSERT_EQ(box.run({"rm", there}).code, 0);
+        auto missing = box.run({"pull", "--insecure", registry.host() + "/me/absent"});
+        EXPECT_EQ(missing.code, 1);
+        EXPECT_TRUE(has(missing.err, "Error: pull model manifest: file does not exist")) << missing.err;
+        auto plain = box.run({"pull", "http://" + there});
+        EXPECT_EQ(plain.code, 1);
+        EXPECT_TRUE(has(plain.err, "Error: insecure protocol http")) << plain.err;
+    }
 
     // --version now reports the running server.
     auto v = box.run({"--version"});

@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "store/model_store.h"
 #include "store/safetensors.h"
+#include "support/fake_registry.h"
 
 namespace pictor::server::test {
 namespace {
@@ -232,15 +233,63 @@ TEST_F(ModelsApi, UnknownRoutesAndMethods) {
     EXPECT_EQ(g->status, 404);
 }
 
-TEST_F(ModelsApi, PullAndPushSayNotSupported) {
-    auto p = post("/api/pull", R"({"model":"x/z-image-turbo"})");
-    ASSERT_TRUE(p);
-    EXPECT_EQ(p->status, 501);
-    EXPECT_EQ(json_of(p).value("error", "").rfind("pull is not supported yet", 0), 0u) << p->body;
-    auto q = post("/api/push", R"({"model":"dev"})");
-    ASSERT_TRUE(q);
-    EXPECT_EQ(q->status, 501);
+// Push dev to a registry and pull it back under the same name, through the API: NDJSON frames
+// with Ollama's statuses, the "sha256:model" bar, and real statuses for early failures.
+TEST_F(ModelsApi, PullAndPushThroughARegistry) {
+    pictor::test::FakeRegistry registry;
+    const std::string there = registry.host() + "/me/dev:v1";
+    auto c = server_->client();
+    ASSERT_EQ(c.Post("/api/copy", json({{"source", "dev"}, {"destination", there}}).dump(), "application/json")->status,
+              200);
+    auto frames = [](const std::string& body) {
+        std::vector<json> out;
+        std::istringstream in(body);
+        for (std::string l; std::getline(in, l);)
+            if (!l.empty()) out.push_back(json::parse(l));
+        return out;
+    };
+    auto pushed = post("/api/push", json({{"model", there}, {"insecure", true}}).dump());
+    ASSERT_TRUE(pushed);
+    ASSERT_EQ(pushed->status, 200) << pushed->body;
+    auto pf = frames(pushed->body);
+    ASSERT_GE(pf.size(), 3u) << pushed->body;
+    EXPECT_EQ(pf.front(), json({{"status", "retrieving manifest"}}));
+    EXPECT_EQ(pf[1]["status"], "pushing model");
+    EXPECT_EQ(pf[1]["digest"], "sha256:model");
+    EXPECT_EQ(pf.back(), json({{"status", "success"}}));
+    EXPECT_FALSE(registry.manifest("me/dev:v1").empty());
+
+    ASSERT_EQ(del(json({{"model", there}}).dump())->status, 200);
+    auto pulled = post("/api/pull", json({{"model", there}, {"insecure", true}}).dump());
+    ASSERT_TRUE(pulled);
+    ASSERT_EQ(pulled->status, 200) << pulled->body;
+    auto lf = frames(pulled->body);
+    ASSERT_GE(lf.size(), 4u) << pulled->body;
+    EXPECT_EQ(lf.front(), json({{"status", "pulling manifest"}}));
+    EXPECT_EQ(lf[lf.size() - 2], json({{"status", "writing manifest"}}));
+    EXPECT_EQ(lf.back(), json({{"status", "success"}}));
+    const json bar = lf[lf.size() - 3];
+    EXPECT_EQ(bar["status"], "pulling model");
+    EXPECT_EQ(bar["completed"], bar["total"]);
+    auto shown = post("/api/show", json({{"model", there}}).dump());
+    ASSERT_TRUE(shown);
+    EXPECT_EQ(shown->status, 200) << shown->body;
+
+    // Non-streaming: one answer.
+    auto quiet = post("/api/pull", json({{"model", there}, {"insecure", true}, {"stream", false}}).dump());
+    ASSERT_TRUE(quiet);
+    EXPECT_EQ(quiet->status, 200);
+    EXPECT_EQ(json_of(quiet), json({{"status", "success"}}));
+
+    // Early failures keep their statuses.
+    expect_error(post("/api/pull", json({{"model", registry.host() + "/me/absent"}, {"insecure", true}}).dump()), 404,
+                 "pull model manifest: file does not exist");
+    expect_error(post("/api/push", json({{"model", registry.host() + "/me/absent"}, {"insecure", true}}).dump()), 404,
+                 "model '" + registry.host() + "/me/absent:latest' not found");
+    expect_error(post("/api/pull", json({{"model", "http://" + there}}).dump()), 400, "insecure protocol http");
     expect_error(post("/api/pull", R"({"model":"../x"})"), 400, "invalid model name: ../x");
+    expect_error(post("/api/pull", R"({})"), 400, "model is required");
+    ASSERT_EQ(del(json({{"model", there}}).dump())->status, 200);
 }
 
 // An image model lacks the chat and embedding capabilities; clients that try them get the

@@ -186,8 +186,10 @@ RegistryClient::Reply RegistryClient::send_once(const Call& call, const std::str
     if (stopped) fail(ErrorKind::Cancelled, call.what + ": cancelled");
     if (!result) {
         if (reply.status != 0 && result.error() == httplib::Error::Canceled) return reply;
-        fail(ErrorKind::Unavailable, call.what + ": cannot reach " + call.url.origin() + " (" +
-                                         httplib::to_string(result.error()) + ")");
+        std::string why = httplib::to_string(result.error());
+        if (result.error() == httplib::Error::SSLConnection && call.url.scheme == "https")
+            why += "; a registry that speaks plain http needs --insecure";
+        fail(ErrorKind::Unavailable, call.what + ": cannot reach " + call.url.origin() + " (" + why + ")");
     }
     if (call.method != "GET") {
         reply.status = result->status;

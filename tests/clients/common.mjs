@@ -5,10 +5,12 @@
 //   PICTOR_SIZE   WxH of generated images (default 64x64: the scripts check plumbing, not art)
 //   PICTOR_STEPS  denoising steps (default 2)
 //   PICTOR_EXPECT_SIZE  if set ("WxH"), every PNG must have exactly this size
+//   PICTOR_REGISTRY     if set (host:port of a plain-http Docker registry), push and pull run too
 export const base = (process.env.PICTOR_URL ?? 'http://127.0.0.1:11434').replace(/\/$/, '');
 export const model = process.env.PICTOR_MODEL ?? 'dev';
 export const size = process.env.PICTOR_SIZE ?? '64x64';
 export const steps = Number(process.env.PICTOR_STEPS ?? '2');
+export const registry = process.env.PICTOR_REGISTRY ?? '';
 const expectSize = process.env.PICTOR_EXPECT_SIZE;
 
 export function check(cond, what) {

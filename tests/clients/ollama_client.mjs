@@ -1,10 +1,11 @@
 // The official ollama npm package against pictor's native API: list, show, generate (streamed
-// and not), ps, copy, delete, and a 404 as ResponseError. The package posts the request object
+// and not), ps, copy, delete, a 404 as ResponseError, and push/pull through a registry when
+// PICTOR_REGISTRY names one. The package posts the request object
 // as given, so the image fields (width, height, steps, options.seed) pass straight through, and
 // its GenerateResponse type already has image/completed/total. Settings: see common.mjs.
 import { Ollama } from 'ollama';
 
-import { base, check, checkPng, model, runSteps, size, steps } from './common.mjs';
+import { base, check, checkPng, model, registry, runSteps, size, steps } from './common.mjs';
 
 const ollama = new Ollama({ host: base });
 const [width, height] = size.split('x').map(Number);
@@ -69,5 +70,35 @@ await runSteps('ollama_client', [
     const names = (await ollama.list()).models.map((m) => m.name);
     check(!names.includes(`${copyName}:latest`), `copy gone: ${names.join(', ')}`);
     check(names.includes(full), `original kept: ${names.join(', ')}`);
+  }],
+  ['push', async () => {
+    if (!registry) return 'skipped: no PICTOR_REGISTRY';
+    const remote = `${registry}/me/npm-dev`;
+    await ollama.copy({ source: model, destination: remote });
+    const statuses = [];
+    let last = null;
+    for await (const part of await ollama.push({ model: remote, insecure: true, stream: true })) {
+      if (statuses.at(-1) !== part.status) statuses.push(part.status);
+      if (part.status === 'pushing model') last = part;
+    }
+    check(statuses.at(-1) === 'success', `push ends in success: ${statuses.join(', ')}`);
+    check(last && last.digest === 'sha256:model' && last.completed === last.total, `bar: ${JSON.stringify(last)}`);
+    await ollama.delete({ model: remote });
+    return statuses.join(', ');
+  }],
+  ['pull', async () => {
+    if (!registry) return 'skipped: no PICTOR_REGISTRY';
+    const remote = `${registry}/me/npm-dev`;
+    const r = await ollama.pull({ model: remote, insecure: true, stream: false });
+    check(r.status === 'success', `pull answered ${JSON.stringify(r)}`);
+    const names = (await ollama.list()).models.map((m) => m.name);
+    check(names.includes(`${remote}:latest`), `pulled model listed: ${names.join(', ')}`);
+    try {
+      await ollama.pull({ model: `${registry}/me/absent`, insecure: true, stream: false });
+      throw new Error('pull of a missing model succeeded');
+    } catch (e) {
+      check(e.name === 'ResponseError' && e.status_code === 404, `ResponseError 404, got ${e.name} ${e.status_code}`);
+    }
+    await ollama.delete({ model: remote });
   }],
 ]);

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "server/openai_test_support.h"
+#include "support/fake_registry.h"
 #include "support/npm_packages.h"
 
 extern char** environ;
@@ -72,6 +73,7 @@ struct ScriptEnv {
     int steps = 2;
     std::string expect_size;  // checked PNG size, "" = any
     std::string only;         // PICTOR_ONLY step list, "" = all
+    std::string registry;     // PICTOR_REGISTRY host:port, "" = no push/pull steps
     bool skip_native = false;
 };
 
@@ -80,6 +82,7 @@ ShellResult run_script(const std::string& interpreter, const std::string& script
                       "' PICTOR_SIZE='" + e.size + "' PICTOR_STEPS=" + std::to_string(e.steps);
     if (!e.expect_size.empty()) cmd += " PICTOR_EXPECT_SIZE='" + e.expect_size + "'";
     if (!e.only.empty()) cmd += " PICTOR_ONLY='" + e.only + "'";
+    if (!e.registry.empty()) cmd += " PICTOR_REGISTRY='" + e.registry + "'";
     if (e.skip_native) cmd += " PICTOR_SKIP_NATIVE=1";
     cmd += " timeout 600 " + interpreter + " " + script;
     return shell(cmd);
@@ -233,9 +236,11 @@ TEST(EndToEnd, ClientsAgainstPictorServe) {
                      << "); the clients were checked against the fake service only";
     ASSERT_EQ(p->status, 200) << p->body;
 
+    pictor::test::FakeRegistry registry;
     ScriptEnv env;
     env.url = "http://127.0.0.1:" + std::to_string(port);
     env.expect_size = "64x64";
+    env.registry = registry.host();
     expect_script_passes(run_script("node", "openai_images.mjs", env), "openai_images");
     expect_script_passes(run_script("node", "ollama_client.mjs", env), "ollama_client");
     if (have("curl") && have("jq")) expect_script_passes(run_script("bash", "curl_examples.sh", env), "curl_examples");

@@ -16,7 +16,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   # Layers verified under ASan+UBSan so far. create and zimage pass too (43 s and 151 s on 2
   # busy cores) but their tests need the pictor and pictor-dev binaries, i.e. a sanitized build
   # of every layer, which is not yet timed on CI; server and cli still need a sanitizer pass.
-  SANITIZED_LAYERS=(util store engine qwen3 runner)
+  SANITIZED_LAYERS=(util store engine qwen3 runner transfer)
   # Leak checking is off: third-party runtimes (oneDNN, libgomp) keep process-lifetime
   # allocations that LeakSanitizer may report; memory errors and UB still abort the test.
   # Tests start `pictor serve`, runners and CLI processes whose stderr goes to logs the tests

@@ -68,6 +68,22 @@ std::string challenge_param(const std::string& challenge, const std::string& key
     return end == std::string::npos ? "" : challenge.substr(start, end - start);
 }
 
+// httplib's error names ("Connection", "SSLConnection") in words a user can act on.
+std::string describe(httplib::Error e, const Url& url) {
+    switch (e) {
+        case httplib::Error::Connection: return "could not connect";
+        case httplib::Error::ConnectionTimeout: return "connection timed out";
+        case httplib::Error::Read: return "the connection broke while reading";
+        case httplib::Error::Write: return "the connection broke while sending";
+        case httplib::Error::SSLConnection:
+            return url.scheme == "https" ? "TLS handshake failed; a registry that speaks plain http needs --insecure"
+                                         : "TLS handshake failed";
+        case httplib::Error::SSLServerVerification: return "its TLS certificate could not be verified";
+        case httplib::Error::SSLLoadingCerts: return "the system's CA certificates could not be loaded";
+        default: return httplib::to_string(e);
+    }
+}
+
 std::string url_escape(const std::string& s) {
     static const char* hex = "0123456789ABCDEF";
     std::string out;
@@ -186,10 +202,8 @@ RegistryClient::Reply RegistryClient::send_once(const Call& call, const std::str
     if (stopped) fail(ErrorKind::Cancelled, call.what + ": cancelled");
     if (!result) {
         if (reply.status != 0 && result.error() == httplib::Error::Canceled) return reply;
-        std::string why = httplib::to_string(result.error());
-        if (result.error() == httplib::Error::SSLConnection && call.url.scheme == "https")
-            why += "; a registry that speaks plain http needs --insecure";
-        fail(ErrorKind::Unavailable, call.what + ": cannot reach " + call.url.origin() + " (" + why + ")");
+        fail(ErrorKind::Unavailable,
+             call.what + ": cannot reach " + call.url.origin() + " (" + describe(result.error(), call.url) + ")");
     }
     if (call.method != "GET") {
         reply.status = result->status;

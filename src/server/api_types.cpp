@@ -118,8 +118,8 @@ CreateApiRequest parse_create_request(const json& body) {
     return r;
 }
 
-TransferRequest parse_transfer_request(const json& body) {
-    TransferRequest r;
+TransferApiRequest parse_transfer_request(const json& body) {
+    TransferApiRequest r;
     r.model = model_or_name(body);
     r.insecure = opt_bool(body, "insecure").value_or(false);
     r.stream = opt_bool(body, "stream").value_or(true);

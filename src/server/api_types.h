@@ -44,12 +44,12 @@ struct CreateApiRequest {
 CreateApiRequest parse_create_request(const nlohmann::json& body);
 
 // pull/push.
-struct TransferRequest {
+struct TransferApiRequest {
     std::string model;
     bool insecure = false;  // plain http to the registry
     bool stream = true;
 };
-TransferRequest parse_transfer_request(const nlohmann::json& body);
+TransferApiRequest parse_transfer_request(const nlohmann::json& body);
 
 // "details" of tags/show.
 struct ModelDetails {

@@ -26,43 +26,34 @@ nlohmann::ordered_json frame(const transfer::Progress& p) {
     return j;
 }
 
-TransferRequest parse(const httplib::Request& req) {
-    TransferRequest r = parse_transfer_request(parse_body(req.body));
+using Operation = void (*)(store::ModelStore&, const transfer::TransferRequest&, const transfer::ProgressFn&,
+                          const std::atomic<bool>*);
+
+void transfer_model(ServerContext& ctx, const httplib::Request& req, httplib::Response& res, const char* verb,
+                    Operation operation) {
+    const TransferApiRequest r = parse_transfer_request(parse_body(req.body));
     if (r.model.empty()) fail(ErrorKind::InvalidArgument, "model is required");
-    return r;
-}
-
-void pull(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-    const TransferRequest r = parse(req);
-    transfer::PullRequest pr;
-    pr.name = store::ModelName::parse(r.model);
-    pr.registry.insecure = r.insecure;
-    ctx.log.info("pulling model " + pr.name.display());
+    transfer::TransferRequest tr;
+    tr.name = store::ModelName::parse(r.model);
+    tr.registry.insecure = r.insecure;
+    ctx.log.info(std::string(verb) + " model " + tr.name.display());
     auto job = std::make_shared<StoreJob>(
-        [&store = ctx.store, pr](const StoreJob::Emit& emit, const std::atomic<bool>& cancel) {
-            transfer::pull_model(store, pr, [&emit](const transfer::Progress& p) { emit(frame(p)); }, &cancel);
+        [&store = ctx.store, tr, operation](const StoreJob::Emit& emit, const std::atomic<bool>& cancel) {
+            operation(store, tr, [&emit](const transfer::Progress& p) { emit(frame(p)); }, &cancel);
         });
-    reply_with_job(std::move(job), r.stream, 2, res);
-}
-
-void push(ServerContext& ctx, const httplib::Request& req, httplib::Response& res) {
-    const TransferRequest r = parse(req);
-    transfer::PushRequest pr;
-    pr.name = store::ModelName::parse(r.model);
-    pr.registry.insecure = r.insecure;
-    ctx.log.info("pushing model " + pr.name.display());
-    auto job = std::make_shared<StoreJob>(
-        [&store = ctx.store, pr](const StoreJob::Emit& emit, const std::atomic<bool>& cancel) {
-            transfer::push_model(store, pr, [&emit](const transfer::Progress& p) { emit(frame(p)); }, &cancel);
-        });
+    // First "pulling manifest" / "retrieving manifest", then the bar once the manifest is known.
     reply_with_job(std::move(job), r.stream, 2, res);
 }
 
 }  // namespace
 
 void register_transfer_routes(Router& router, ServerContext& ctx) {
-    router.post("/api/pull", [&ctx](const httplib::Request& req, httplib::Response& res) { pull(ctx, req, res); });
-    router.post("/api/push", [&ctx](const httplib::Request& req, httplib::Response& res) { push(ctx, req, res); });
+    router.post("/api/pull", [&ctx](const httplib::Request& req, httplib::Response& res) {
+        transfer_model(ctx, req, res, "pulling", transfer::pull_model);
+    });
+    router.post("/api/push", [&ctx](const httplib::Request& req, httplib::Response& res) {
+        transfer_model(ctx, req, res, "pushing", transfer::push_model);
+    });
 }
 
 }  // namespace pictor::server

@@ -87,7 +87,7 @@ void fetch(RegistryClient& registry, const store::BlobStore& blobs, const BlobSp
 
 }  // namespace
 
-void pull_model(store::ModelStore& store, const PullRequest& req, const ProgressFn& progress,
+void pull_model(store::ModelStore& store, const TransferRequest& req, const ProgressFn& progress,
                 const std::atomic<bool>* cancel) {
     auto report = [&](Progress p) {
         if (progress) progress(p);

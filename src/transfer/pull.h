@@ -9,18 +9,11 @@
 #include <atomic>
 
 #include "store/model_store.h"
-#include "transfer/progress.h"
-#include "transfer/registry_client.h"
+#include "transfer/operation.h"
 
 namespace pictor::transfer {
 
-struct PullRequest {
-    store::ModelName name;
-    RegistryOptions registry;
-    int parallel = 4;  // concurrent blob downloads
-};
-
-void pull_model(store::ModelStore& store, const PullRequest& req, const ProgressFn& progress,
+void pull_model(store::ModelStore& store, const TransferRequest& req, const ProgressFn& progress,
                 const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace pictor::transfer

@@ -39,7 +39,7 @@ void send(RegistryClient& registry, const fs::path& file, const BlobSpec& b, std
 
 }  // namespace
 
-void push_model(store::ModelStore& store, const PushRequest& req, const ProgressFn& progress,
+void push_model(store::ModelStore& store, const TransferRequest& req, const ProgressFn& progress,
                 const std::atomic<bool>* cancel) {
     auto report = [&](Progress p) {
         if (progress) progress(p);

@@ -6,18 +6,11 @@
 #include <atomic>
 
 #include "store/model_store.h"
-#include "transfer/progress.h"
-#include "transfer/registry_client.h"
+#include "transfer/operation.h"
 
 namespace pictor::transfer {
 
-struct PushRequest {
-    store::ModelName name;
-    RegistryOptions registry;
-    int parallel = 4;  // concurrent blob uploads
-};
-
-void push_model(store::ModelStore& store, const PushRequest& req, const ProgressFn& progress,
+void push_model(store::ModelStore& store, const TransferRequest& req, const ProgressFn& progress,
                 const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace pictor::transfer

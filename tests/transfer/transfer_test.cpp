@@ -81,6 +81,17 @@ RegistryOptions plain_http() {
     return o;
 }
 
+// A registry that holds a model pushed from store `a`, and an empty store `b` to pull it into.
+struct PushedModel {
+    explicit PushedModel(FakeRegistry::Options o = FakeRegistry::Options()) : registry(std::move(o)) {
+        name = make_model(*a, registry.host() + "/me/tiny");
+        push_model(*a, {name, plain_http()}, nullptr);
+    }
+    FakeRegistry registry;
+    TempStore a, b;
+    store::ModelName name;
+};
+
 TEST(Transfer, PushThenPullGivesTheSameModel) {
     FakeRegistry registry;
     TempStore a, b;
@@ -197,50 +208,38 @@ TEST(Transfer, AShortBlobIsASizeMismatch) {
 TEST(Transfer, TransientErrorsAreRetried) {
     FakeRegistry::Options o;
     o.fail_first_blob_gets = 2;
-    FakeRegistry registry(o);
-    TempStore a, b;
-    const auto name = make_model(*a, registry.host() + "/me/tiny");
-    push_model(*a, {name, plain_http()}, nullptr);
-    pull_model(*b, {name, plain_http()}, nullptr);
-    EXPECT_EQ(b->get_bytes(name), a->get_bytes(name));
+    PushedModel m(o);
+    pull_model(*m.b, {m.name, plain_http()}, nullptr);
+    EXPECT_EQ(m.b->get_bytes(m.name), m.a->get_bytes(m.name));
 }
 
 TEST(Transfer, BearerChallengesAreAnswered) {
     FakeRegistry::Options o;
     o.require_token = true;
-    FakeRegistry registry(o);
-    TempStore a, b;
-    const auto name = make_model(*a, registry.host() + "/me/tiny");
-    push_model(*a, {name, plain_http()}, nullptr);
-    pull_model(*b, {name, plain_http()}, nullptr);
-    EXPECT_EQ(b->get_bytes(name), a->get_bytes(name));
-    EXPECT_GE(registry.token_requests.load(), 1);
-    EXPECT_EQ(registry.last_token_scope, "repository:x:pull,push");
+    PushedModel m(o);
+    pull_model(*m.b, {m.name, plain_http()}, nullptr);
+    EXPECT_EQ(m.b->get_bytes(m.name), m.a->get_bytes(m.name));
+    EXPECT_GE(m.registry.token_requests.load(), 1);
+    EXPECT_EQ(m.registry.last_token_scope, "repository:x:pull,push");
 }
 
 TEST(Transfer, RedirectedDownloadsDoNotCarryTheTokenToAnotherHost) {
     FakeRegistry::Options o;
     o.require_token = true;
     o.redirect_blobs = true;
-    FakeRegistry registry(o);
-    TempStore a, b;
-    const auto name = make_model(*a, registry.host() + "/me/tiny");
-    push_model(*a, {name, plain_http()}, nullptr);
-    pull_model(*b, {name, plain_http()}, nullptr);
-    EXPECT_EQ(b->get_bytes(name), a->get_bytes(name));
-    EXPECT_EQ(registry.cdn_requests.load(), 4);
-    EXPECT_EQ(registry.cdn_requests_with_auth.load(), 0);
+    PushedModel m(o);
+    pull_model(*m.b, {m.name, plain_http()}, nullptr);
+    EXPECT_EQ(m.b->get_bytes(m.name), m.a->get_bytes(m.name));
+    EXPECT_EQ(m.registry.cdn_requests.load(), 4);
+    EXPECT_EQ(m.registry.cdn_requests_with_auth.load(), 0);
 }
 
 TEST(Transfer, CancellingAPullWritesNoManifest) {
-    FakeRegistry registry;
-    TempStore a, b;
-    const auto name = make_model(*a, registry.host() + "/me/tiny");
-    push_model(*a, {name, plain_http()}, nullptr);
+    PushedModel m;
     std::atomic<bool> cancel{false};
     try {
         pull_model(
-            *b, {name, plain_http()},
+            *m.b, {m.name, plain_http()},
             [&](const Progress& p) {
                 if (p.status == "pulling model") cancel = true;
             },
@@ -249,8 +248,8 @@ TEST(Transfer, CancellingAPullWritesNoManifest) {
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::Cancelled);
     }
-    EXPECT_FALSE(b->find(name).has_value());
-    for (const std::string& f : b.blob_files()) EXPECT_EQ(f.size(), 71u) << "a temp file was left behind: " << f;
+    EXPECT_FALSE(m.b->find(m.name).has_value());
+    for (const std::string& f : m.b.blob_files()) EXPECT_EQ(f.size(), 71u) << "a temp file was left behind: " << f;
 }
 
 TEST(Transfer, PlainHttpNeedsInsecure) {

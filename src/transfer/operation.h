@@ -1,5 +1,6 @@
-// What pull and push report while they run, and how they are stopped: Ollama's status lines for tensor models
-// (reference §3.9), one bar for the whole model under the synthetic digest "sha256:model".
+// What pull and push share: the request, the progress they report (Ollama's status lines for
+// tensor models, reference §3.9, with one bar for the whole model under the synthetic digest
+// "sha256:model") and how they are stopped.
 #pragma once
 
 #include <atomic>
@@ -7,9 +8,17 @@
 #include <functional>
 #include <string>
 
+#include "store/names.h"
+#include "transfer/registry_client.h"
 #include "util/error.h"
 
 namespace pictor::transfer {
+
+struct TransferRequest {
+    store::ModelName name;  // host/ns/model:tag, the registry is its host
+    RegistryOptions registry;
+    int parallel = 4;       // concurrent blob transfers
+};
 
 inline constexpr const char* kWholeModelDigest = "sha256:model";
 

@@ -14,9 +14,9 @@ unity="-DCMAKE_UNITY_BUILD=${PICTOR_UNITY_BUILD:-ON}"
 
 if [ "${1:-}" = "--sanitize" ]; then
   # Layers verified under ASan+UBSan so far. create and zimage pass too (43 s and 151 s on 2
-  # busy cores) but their tests need the pictor and pictor-dev binaries, i.e. a sanitized build
-  # of every layer, which is not yet timed on CI; server and cli still need a sanitizer pass.
-  SANITIZED_LAYERS=(util store engine qwen3 runner transfer)
+  # busy cores) but take long for what they add over engine and runner; server and cli (whose
+  # tests drive the sanitized pictor binary, runners included) take about a minute.
+  SANITIZED_LAYERS=(util store engine qwen3 runner transfer server cli)
   # Leak checking is off: third-party runtimes (oneDNN, libgomp) keep process-lifetime
   # allocations that LeakSanitizer may report; memory errors and UB still abort the test.
   # Tests start `pictor serve`, runners and CLI processes whose stderr goes to logs the tests
